@@ -1,0 +1,5 @@
+import sys
+
+from tokenfleet import cli
+
+sys.exit(cli.main())

@@ -1,0 +1,128 @@
+"""Building blocks shared by the three kinds: naming, references, conditions, times of day.
+
+Every field carries a description because the CRD generator turns it into the OpenAPI
+description that `kubectl explain` prints.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+from pydantic.alias_generators import to_camel
+
+GROUP = "tokenfleet.io"
+VERSION = "v1alpha1"
+API_VERSION = f"{GROUP}/{VERSION}"
+
+# "HH:MM" on a 24-hour clock; "24:00" is allowed as the end of a window that runs to midnight.
+TIME_OF_DAY_PATTERN = r"^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$"
+# IANA names ("Asia/Shanghai", "UTC", "Etc/GMT-8"); existence is checked by a CEL rule.
+TIME_ZONE_PATTERN = r"^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$"
+
+
+class Model(BaseModel):
+    """Base of every API model: camelCase on the wire, snake_case in Python, no unknown fields."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="forbid",
+        frozen=True,
+        use_enum_values=False,
+    )
+
+    def to_wire(self) -> dict[str, Any]:
+        """The object as the API server stores it: camelCase keys, unset optionals left out."""
+        return self.model_dump(by_alias=True, exclude_none=True, mode="json")
+
+
+def money(description: str, *, default: Decimal | None = None) -> Any:
+    """A non-negative amount of money: Decimal in Python, a JSON number on the wire."""
+    return Field(default=default, description=description, ge=0)
+
+
+# Money and prices travel as JSON numbers but are computed as Decimal so that sums of
+# billions of tokens at fractions of a cent stay exact.
+Money = Annotated[Decimal, WithJsonSchema({"type": "number", "minimum": 0})]
+Fraction = Annotated[float, Field(ge=0, le=1)]
+
+
+class Weekday(enum.StrEnum):
+    """Days of the week, as Kubernetes and cron users spell them."""
+
+    MONDAY = "Mon"
+    TUESDAY = "Tue"
+    WEDNESDAY = "Wed"
+    THURSDAY = "Thu"
+    FRIDAY = "Fri"
+    SATURDAY = "Sat"
+    SUNDAY = "Sun"
+
+    @classmethod
+    def of(cls, day: dt.date) -> Weekday:
+        return list(cls)[day.weekday()]
+
+
+class LocalObjectReference(Model):
+    """Names another object of the cluster."""
+
+    name: str = Field(min_length=1, max_length=253, description="Name of the referenced object.")
+
+
+class ConditionStatus(enum.StrEnum):
+    TRUE = "True"
+    FALSE = "False"
+    UNKNOWN = "Unknown"
+
+
+class Condition(Model):
+    """A metav1.Condition: the standard shape `kubectl wait --for=condition=...` understands."""
+
+    type: str = Field(description="Condition type, e.g. Ready, Progressing, Degraded.")
+    status: ConditionStatus = Field(description="True, False or Unknown.")
+    reason: str = Field(default="", description="One CamelCase word for the last transition.")
+    message: str = Field(default="", description="What happened, for a person.")
+    last_transition_time: str | None = Field(
+        default=None, description="When status last changed (RFC 3339)."
+    )
+    observed_generation: int | None = Field(
+        default=None, description="metadata.generation the condition was computed from."
+    )
+
+
+class TimeWindow(Model):
+    """A daily span of wall-clock time in a time zone; it may cross midnight (22:00–06:00)."""
+
+    start: str = Field(
+        pattern=TIME_OF_DAY_PATTERN, description="Start, inclusive, as HH:MM (24-hour clock)."
+    )
+    end: str = Field(
+        pattern=TIME_OF_DAY_PATTERN,
+        description="End, exclusive, as HH:MM; earlier than start means the window crosses midnight.",
+    )
+    days: list[Weekday] | None = Field(
+        default=None,
+        description="Days on which the window starts (Mon..Sun); all days when unset.",
+    )
+
+
+WINDOW_RULES: list[dict[str, str]] = [
+    {
+        "rule": "self.start != self.end",
+        "message": "start and end must differ: a window from HH:MM to the same HH:MM is empty "
+        "(use 00:00 to 24:00 for a whole day)",
+    },
+    {"rule": "self.start != '24:00'", "message": "start must be 00:00..23:59; 24:00 is only an end"},
+]
+
+TIME_ZONE_RULE: dict[str, str] = {
+    "rule": "self == 'UTC' || timestamp('2025-01-01T00:00:00Z').getHours(self) >= 0",
+    "message": "timeZone must be an IANA time zone name such as UTC, Asia/Shanghai or "
+    "America/New_York",
+}
+
+RoleName = Literal["prefill", "decode", "unified"]

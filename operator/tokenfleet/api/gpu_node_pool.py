@@ -1,0 +1,212 @@
+"""GPUNodePool: the H800 nodes under the units, how they are added, removed and lent."""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+from pydantic import ConfigDict, Field
+
+from tokenfleet.api import common
+
+
+class ProviderType(enum.StrEnum):
+    KWOK = "kwok"
+    CLUSTER_API = "clusterapi"
+    KARPENTER = "karpenter"
+    LENDING = "lending"
+
+
+class TaintEffect(enum.StrEnum):
+    NO_SCHEDULE = "NoSchedule"
+    PREFER_NO_SCHEDULE = "PreferNoSchedule"
+    NO_EXECUTE = "NoExecute"
+
+
+class Taint(common.Model):
+    """A node taint, as on core/v1 Node."""
+
+    key: str = Field(min_length=1, description="Taint key.")
+    value: str = Field(default="", description="Taint value.")
+    effect: TaintEffect = Field(
+        default=TaintEffect.NO_SCHEDULE, description="NoSchedule, PreferNoSchedule or NoExecute."
+    )
+
+
+class ClusterAPIProvider(common.Model):
+    """Scale a Cluster API MachineDeployment's spec.replicas."""
+
+    namespace: str = Field(min_length=1, description="Namespace of the MachineDeployment.")
+    machine_deployment: str = Field(min_length=1, description="Name of the MachineDeployment.")
+
+
+class KarpenterProvider(common.Model):
+    """Bound a Karpenter NodePool by its nvidia.com/gpu limit."""
+
+    node_pool: str = Field(min_length=1, description="Name of the Karpenter NodePool.")
+    static_replicas: bool = Field(
+        default=False,
+        description="Also set spec.replicas (Karpenter static capacity) to the node count.",
+    )
+
+
+class LendingProvider(common.Model):
+    """A fixed set of nodes shared with training: idle nodes are lent, and reclaimed ahead of demand."""
+
+    node_selector: dict[str, str] = Field(
+        default_factory=dict,
+        description="Labels that pick the shared nodes; the pool's nodeLabels when empty.",
+    )
+    training_labels: dict[str, str] = Field(
+        default_factory=lambda: {"tokenfleet.io/lent-to": "training"},
+        description="Labels put on a lent node (e.g. a Kueue ResourceFlavor's node labels).",
+    )
+    training_taints: list[Taint] = Field(
+        default_factory=list, description="Taints put on a lent node, removed on reclaim."
+    )
+    reclaim_lead_seconds: int = Field(
+        default=1800,
+        ge=0,
+        description="Reclaim lent nodes this long before a forecast ramp, on top of the "
+        "provisioning delay.",
+    )
+    drain_timeout_seconds: int = Field(
+        default=600, ge=0, description="Longest wait for a node's pods to leave before lending."
+    )
+
+
+class ProviderSpec(common.Model):
+    """How nodes are added and removed."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "x-kubernetes-validations": [
+                {
+                    "rule": "self.type != 'clusterapi' || has(self.clusterAPI)",
+                    "message": "provider.clusterAPI is required when provider.type is clusterapi",
+                },
+                {
+                    "rule": "self.type != 'karpenter' || has(self.karpenter)",
+                    "message": "provider.karpenter is required when provider.type is karpenter",
+                },
+            ]
+        }
+    )
+
+    type: ProviderType = Field(
+        default=ProviderType.KWOK, description="kwok, clusterapi, karpenter or lending."
+    )
+    cluster_api: ClusterAPIProvider | None = Field(
+        default=None, alias="clusterAPI", description="Settings of the clusterapi provider."
+    )
+    karpenter: KarpenterProvider | None = Field(
+        default=None, description="Settings of the karpenter provider."
+    )
+    lending: LendingProvider | None = Field(
+        default=None, description="Settings of the lending provider."
+    )
+
+
+class GPUCost(common.Model):
+    """What a GPU-hour costs us."""
+
+    currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$", description="ISO 4217 currency.")
+    on_demand_per_gpu_hour: common.Money = Field(
+        description="Price of a GPU-hour on an on-demand node, paid only while the node exists."
+    )
+    committed_per_gpu_hour: common.Money | None = Field(
+        default=None,
+        description="Price of a GPU-hour on a committed (leased) node, paid whether used or "
+        "not; the on-demand price when unset.",
+    )
+
+
+class ScalingLimits(common.Model):
+    """Bounds on how fast the pool changes."""
+
+    max_nodes_added_per_minute: int = Field(
+        default=100, ge=1, description="Most nodes requested per minute."
+    )
+    max_nodes_removed_per_minute: int = Field(
+        default=40, ge=1, description="Most nodes released per minute."
+    )
+    scale_down_delay_seconds: int = Field(
+        default=300, ge=0, description="A node must be unneeded this long before release."
+    )
+
+
+class GPUNodePoolSpec(common.Model):
+    """Desired state of a GPUNodePool."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "x-kubernetes-validations": [
+                {
+                    "rule": "self.minNodes <= self.maxNodes",
+                    "message": "minNodes must be less than or equal to maxNodes",
+                },
+                {
+                    "rule": "self.committedNodes <= self.maxNodes",
+                    "message": "committedNodes must be less than or equal to maxNodes",
+                },
+                {
+                    "rule": "self.provider.type != 'lending' || has(self.provider.lending)",
+                    "message": "provider.lending is required when provider.type is lending",
+                },
+            ]
+        }
+    )
+
+    gpu_type: str = Field(default="H800", min_length=1, description="GPU product, e.g. H800.")
+    gpus_per_node: int = Field(default=8, ge=1, le=16, description="GPUs on each node.")
+    node_labels: dict[str, str] = Field(
+        default_factory=dict, description="Labels every node of the pool carries."
+    )
+    node_taints: list[Taint] = Field(
+        default_factory=list, description="Taints every node carries; engine pods tolerate them."
+    )
+    min_nodes: int = Field(default=0, ge=0, description="Fewest nodes kept.")
+    max_nodes: int = Field(ge=1, description="Most nodes the pool may hold.")
+    committed_nodes: int = Field(
+        default=0, ge=0, description="Leased nodes, paid whether used or not."
+    )
+    provisioning_delay_seconds: int = Field(
+        default=600,
+        ge=0,
+        description="Seconds from asking for a node to it being Ready (boot, drivers, image).",
+    )
+    provider: ProviderSpec = Field(default_factory=ProviderSpec, description="Node provider.")
+    cost: GPUCost = Field(description="What the pool's GPU-hours cost.")
+    scaling: ScalingLimits = Field(default_factory=ScalingLimits, description="Rate limits.")
+
+
+class NodeCounts(common.Model):
+    """Nodes of the pool by state."""
+
+    ready: int = Field(default=0, description="Ready nodes.")
+    allocated: int = Field(default=0, description="Ready nodes that run a unit's pod.")
+    provisioning: int = Field(default=0, description="Nodes asked for and not yet Ready.")
+    draining: int = Field(default=0, description="Nodes being emptied.")
+    lent: int = Field(default=0, description="Nodes lent to training.")
+
+
+class GPUNodePoolStatus(common.Model):
+    """Observed state of a GPUNodePool."""
+
+    observed_generation: int | None = Field(default=None, description="Generation last acted on.")
+    desired_nodes: int | None = Field(default=None, description="Nodes the pool aims for.")
+    nodes: NodeCounts = Field(default_factory=NodeCounts, description="Nodes by state.")
+    idle_cost_per_hour: float | None = Field(
+        default=None, description="Hourly cost of ready nodes that serve no unit."
+    )
+    conditions: list[common.Condition] = Field(default_factory=list, description="Conditions.")
+
+
+class GPUNodePool(common.Model):
+    """A pool of GPU nodes (8 x H800 each) that grows, shrinks and lends with demand."""
+
+    api_version: str = Field(default=common.API_VERSION, description="API version.")
+    kind: str = Field(default="GPUNodePool", description="Kind.")
+    metadata: dict[str, Any] = Field(default_factory=dict, description="Standard metadata.")
+    spec: GPUNodePoolSpec = Field(description="Desired state.")
+    status: GPUNodePoolStatus | None = Field(default=None, description="Observed state.")

@@ -1,0 +1,349 @@
+"""InferenceDeployment: a model served by SGLang or vLLM in prefill/decode roles of whole units."""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+from pydantic import ConfigDict, Field
+
+from tokenfleet.api import common
+
+
+class EngineType(enum.StrEnum):
+    SGLANG = "sglang"
+    VLLM = "vllm"
+
+
+class Backend(enum.StrEnum):
+    """How a unit becomes pods: core StatefulSets, or LeaderWorkerSet where it is installed."""
+
+    STATEFULSET = "statefulset"
+    LEADERWORKERSET = "leaderworkerset"
+
+
+class EnvVar(common.Model):
+    """An environment variable for the engine container."""
+
+    name: str = Field(min_length=1, description="Variable name.")
+    value: str = Field(default="", description="Variable value; $(VAR) references resolve.")
+
+
+class ResourceList(common.Model):
+    """Container resources beyond the GPUs (which always equal gpusPerNode)."""
+
+    cpu: str | None = Field(default=None, description="CPU request and limit, e.g. '96'.")
+    memory: str | None = Field(default=None, description="Memory request and limit, e.g. '1500Gi'.")
+    shared_memory: str = Field(
+        default="64Gi", description="Size of the memory-backed /dev/shm NCCL and DeepEP need."
+    )
+
+
+class ModelSpec(common.Model):
+    """Which model the engines load and the name clients ask for."""
+
+    name: str = Field(
+        min_length=1, description="Model path or hub id the engine loads, e.g. deepseek-ai/DeepSeek-V3."
+    )
+    served_name: str | None = Field(
+        default=None,
+        description="Name clients send in requests and metrics carry as model_name; "
+        "defaults to the model name.",
+    )
+    weights_volume: str | None = Field(
+        default=None,
+        description="Name of a PersistentVolumeClaim holding the weights, mounted read-only at /models.",
+    )
+
+
+class EngineSpec(common.Model):
+    """The serving engine, its image and what is passed to every engine pod."""
+
+    type: EngineType = Field(default=EngineType.SGLANG, description="Serving engine: sglang or vllm.")
+    image: str = Field(min_length=1, description="Engine container image.")
+    args: list[str] = Field(
+        default_factory=list,
+        description="Extra engine arguments appended after the ones tokenfleet derives.",
+    )
+    env: list[EnvVar] = Field(
+        default_factory=list, description="Extra environment; never overrides tokenfleet's."
+    )
+    resources: ResourceList = Field(
+        default_factory=ResourceList, description="CPU, memory and shared memory per pod."
+    )
+    port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="HTTP port of the engine; 30000 for sglang and 8000 for vllm when unset.",
+    )
+
+
+class RoleSpec(common.Model):
+    """One role (prefill, decode or unified) run as whole expert-parallel units."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "x-kubernetes-validations": [
+                {
+                    "rule": "self.minUnits <= self.maxUnits",
+                    "message": "minUnits must be less than or equal to maxUnits",
+                },
+            ]
+        }
+    )
+
+    nodes_per_unit: int = Field(
+        default=1,
+        ge=1,
+        le=512,
+        description="Nodes in one unit (an EP group); EP size = nodesPerUnit x gpusPerNode.",
+    )
+    gpus_per_node: int = Field(
+        default=8, ge=1, le=16, description="GPUs each engine pod requests (nvidia.com/gpu)."
+    )
+    min_units: int = Field(default=1, ge=0, description="Fewest units the role ever runs.")
+    max_units: int = Field(default=1, ge=1, description="Most units the role may run.")
+    capacity_per_node: float = Field(
+        gt=0,
+        description="Tokens per second one node serves at SLO: input tokens for prefill, "
+        "output tokens for decode and unified.",
+    )
+    target_utilization: float = Field(
+        default=0.85,
+        gt=0,
+        le=1,
+        description="Fraction of capacity the planner aims to use; the rest is headroom.",
+    )
+    warmup_seconds: int = Field(
+        default=0,
+        ge=0,
+        description="Seconds from pod start to serving (weight load, CUDA graphs), added to the "
+        "pool's provisioning delay when the planner starts units ahead of demand.",
+    )
+    args: list[str] = Field(
+        default_factory=list, description="Extra engine arguments for this role only."
+    )
+    redundant_experts: int = Field(
+        default=32, ge=0, description="Redundant expert slots for expert-parallel load balancing."
+    )
+    topology_key: str | None = Field(
+        default=None,
+        description="Node label every pod of a unit must share (e.g. a rack or zone label).",
+    )
+
+
+class Roles(common.Model):
+    """Prefill and decode roles (PD disaggregation), or a single unified role."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "x-kubernetes-validations": [
+                {
+                    "rule": "has(self.unified) ? !has(self.prefill) && !has(self.decode) "
+                    ": has(self.prefill) && has(self.decode)",
+                    "message": "roles must be either prefill and decode together (PD "
+                    "disaggregation) or unified alone",
+                },
+            ]
+        }
+    )
+
+    prefill: RoleSpec | None = Field(
+        default=None, description="Prefill role: processes prompts; capacity in input tokens/s."
+    )
+    decode: RoleSpec | None = Field(
+        default=None, description="Decode role: generates tokens; capacity in output tokens/s."
+    )
+    unified: RoleSpec | None = Field(
+        default=None, description="One role doing both, for engines run without PD split."
+    )
+
+    def items(self) -> list[tuple[common.RoleName, RoleSpec]]:
+        """The roles that are set, in a stable order."""
+        out: list[tuple[common.RoleName, RoleSpec]] = []
+        for name in ("prefill", "decode", "unified"):
+            spec = getattr(self, name)
+            if spec is not None:
+                out.append((name, spec))
+        return out
+
+
+class ScheduleEntry(common.Model):
+    """A time-of-day floor: at least these units per role during the window."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"x-kubernetes-validations": common.WINDOW_RULES}
+    )
+
+    start: str = Field(pattern=common.TIME_OF_DAY_PATTERN, description="Start, HH:MM, inclusive.")
+    end: str = Field(
+        pattern=common.TIME_OF_DAY_PATTERN,
+        description="End, HH:MM, exclusive; earlier than start crosses midnight.",
+    )
+    days: list[common.Weekday] | None = Field(
+        default=None, description="Days on which the window starts; every day when unset."
+    )
+    min_units: dict[str, int] = Field(
+        description="Minimum units per role name (prefill, decode, unified) during the window.",
+        json_schema_extra={
+            "x-kubernetes-validations": [
+                {
+                    "rule": "self.all(k, k in ['prefill', 'decode', 'unified'])",
+                    "message": "minUnits keys must be role names: prefill, decode or unified",
+                },
+                {"rule": "self.all(k, self[k] >= 0)", "message": "minUnits values must be >= 0"},
+            ]
+        },
+    )
+
+
+class ScheduleSpec(common.Model):
+    """Time-of-day minimums, the DeepSeek day/night curve written down."""
+
+    time_zone: str = Field(
+        default="UTC",
+        pattern=common.TIME_ZONE_PATTERN,
+        description="IANA time zone the windows are read in.",
+        json_schema_extra={"x-kubernetes-validations": [common.TIME_ZONE_RULE]},
+    )
+    entries: list[ScheduleEntry] = Field(
+        default_factory=list, description="Windows with per-role minimum units."
+    )
+
+
+class ForecastSpec(common.Model):
+    """Demand forecast from recent days, used to start units ahead of a ramp."""
+
+    enabled: bool = Field(default=True, description="Scale ahead of forecast demand.")
+    headroom: float = Field(
+        default=0.1, ge=0, le=1, description="Extra fraction added on top of the forecast."
+    )
+    lookback_days: int = Field(
+        default=7, ge=1, le=28, description="Days of history the forecast learns from."
+    )
+
+
+class SignalsSpec(common.Model):
+    """Where live demand and utilisation are read from."""
+
+    prometheus_url: str | None = Field(
+        default=None,
+        description="Prometheus base URL; when unset the operator scrapes engine pods' /metrics.",
+    )
+    scrape_interval_seconds: int = Field(
+        default=15, ge=1, description="How often signals are read."
+    )
+
+
+class AutoscalingSpec(common.Model):
+    """How the planner sizes each role."""
+
+    enabled: bool = Field(default=True, description="Let the planner change the number of units.")
+    interval_seconds: int = Field(default=30, ge=1, description="Seconds between planner runs.")
+    scale_down_stabilization_seconds: int = Field(
+        default=900,
+        ge=0,
+        description="Demand must stay low this long before a unit is removed.",
+    )
+    scale_up_stabilization_seconds: int = Field(
+        default=0, ge=0, description="Demand must stay high this long before a unit is added."
+    )
+    signals: SignalsSpec = Field(default_factory=SignalsSpec, description="Signal sources.")
+    schedule: ScheduleSpec = Field(
+        default_factory=ScheduleSpec, description="Time-of-day minimum units."
+    )
+    forecast: ForecastSpec = Field(default_factory=ForecastSpec, description="Demand forecast.")
+
+
+class RouterSpec(common.Model):
+    """The router in front of the live units."""
+
+    enabled: bool = Field(default=True, description="Run a router Deployment and Service.")
+    image: str | None = Field(
+        default=None, description="Router image; defaults to the engine image."
+    )
+    replicas: int = Field(default=1, ge=0, description="Router replicas.")
+    policy: str = Field(
+        default="cache_aware",
+        description="Routing policy: cache_aware, power_of_two, round_robin or random.",
+        pattern=r"^(cache_aware|power_of_two|round_robin|random)$",
+    )
+    port: int = Field(default=8000, ge=1, le=65535, description="Router Service port.")
+
+
+class InferenceDeploymentSpec(common.Model):
+    """Desired state of an InferenceDeployment."""
+
+    model: ModelSpec = Field(description="The model served.")
+    engine: EngineSpec = Field(description="The serving engine.")
+    backend: Backend = Field(
+        default=Backend.STATEFULSET,
+        description="statefulset (one StatefulSet per unit) or leaderworkerset.",
+    )
+    roles: Roles = Field(description="Roles and their units.")
+    autoscaling: AutoscalingSpec = Field(
+        default_factory=AutoscalingSpec, description="Planner settings."
+    )
+    router: RouterSpec = Field(default_factory=RouterSpec, description="Router settings.")
+    node_pool_ref: common.LocalObjectReference = Field(
+        description="GPUNodePool whose nodes the units run on."
+    )
+    pricing_plan_ref: common.LocalObjectReference | None = Field(
+        default=None, description="PricingPlan (same namespace) that prices the tokens served."
+    )
+
+
+class RoleStatus(common.Model):
+    """Observed state of one role."""
+
+    desired_units: int = Field(default=0, description="Units the planner wants.")
+    ready_units: int = Field(default=0, description="Units whose every pod is Ready.")
+    desired_nodes: int = Field(default=0, description="desiredUnits x nodesPerUnit.")
+    ready_nodes: int = Field(default=0, description="Nodes of ready units.")
+
+
+class Decision(common.Model):
+    """The planner's last decision."""
+
+    time: str = Field(description="When it was made (RFC 3339).")
+    units: dict[str, int] = Field(default_factory=dict, description="Units per role.")
+    reason: str = Field(default="", description="Why, for a person.")
+
+
+class Economics(common.Model):
+    """Cost per token and margin over the last hour."""
+
+    currency: str = Field(default="USD", description="Currency of the figures.")
+    cost_per_million_input_tokens: float | None = Field(default=None, description="Cost / 1M input.")
+    cost_per_million_output_tokens: float | None = Field(
+        default=None, description="Cost / 1M output."
+    )
+    cost_per_million_tokens: float | None = Field(
+        default=None, description="Cost per million tokens of any kind (blended)."
+    )
+    margin: float | None = Field(
+        default=None, description="(revenue - cost) / cost; 5.45 is DeepSeek's 545%."
+    )
+
+
+class InferenceDeploymentStatus(common.Model):
+    """Observed state of an InferenceDeployment."""
+
+    observed_generation: int | None = Field(default=None, description="Generation last acted on.")
+    roles: dict[str, RoleStatus] = Field(default_factory=dict, description="Per role state.")
+    ready_units: str | None = Field(default=None, description="ready/desired units, all roles.")
+    nodes: int | None = Field(default=None, description="Nodes held by the deployment's units.")
+    conditions: list[common.Condition] = Field(default_factory=list, description="Conditions.")
+    last_decision: Decision | None = Field(default=None, description="Last planner decision.")
+    economics: Economics | None = Field(default=None, description="Cost per token and margin.")
+
+
+class InferenceDeployment(common.Model):
+    """A model served by SGLang or vLLM, split into roles that run in whole units."""
+
+    api_version: str = Field(default=common.API_VERSION, description="API version.")
+    kind: str = Field(default="InferenceDeployment", description="Kind.")
+    metadata: dict[str, Any] = Field(default_factory=dict, description="Standard metadata.")
+    spec: InferenceDeploymentSpec = Field(description="Desired state.")
+    status: InferenceDeploymentStatus | None = Field(default=None, description="Observed state.")

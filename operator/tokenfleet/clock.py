@@ -1,0 +1,83 @@
+"""The one source of time for the whole process.
+
+Nothing in tokenfleet reads the time but through a `Clock`. The operator picks one at start-up:
+the wall clock, or a `ScaledClock` that starts at a chosen instant and runs N times faster (how
+`make demo` replays a day in minutes). Tests use `FakeClock` and advance it on purpose.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from typing import Protocol
+
+
+class Clock(Protocol):
+    """Tells the time; `sleep_seconds` converts clock seconds to real seconds to wait."""
+
+    def now(self) -> dt.datetime:
+        """The current instant, timezone-aware (UTC)."""
+        ...
+
+    def real_seconds(self, clock_seconds: float) -> float:
+        """How many real seconds pass while this clock advances by `clock_seconds`."""
+        ...
+
+
+class WallClock:
+    """The real time."""
+
+    def now(self) -> dt.datetime:
+        return dt.datetime.now(dt.UTC)
+
+    def real_seconds(self, clock_seconds: float) -> float:
+        return clock_seconds
+
+
+class ScaledClock:
+    """Starts at `start` when created and runs `speed` times faster than real time."""
+
+    def __init__(self, start: dt.datetime, speed: float) -> None:
+        if start.tzinfo is None:
+            raise ValueError("start must be timezone-aware")
+        if speed <= 0:
+            raise ValueError("speed must be positive")
+        self._start = start
+        self._speed = speed
+        self._origin = time.monotonic()
+
+    @property
+    def speed(self) -> float:
+        return self._speed
+
+    def now(self) -> dt.datetime:
+        elapsed = (time.monotonic() - self._origin) * self._speed
+        return self._start + dt.timedelta(seconds=elapsed)
+
+    def real_seconds(self, clock_seconds: float) -> float:
+        return clock_seconds / self._speed
+
+
+class FakeClock:
+    """A clock that only moves when told to: for tests and virtual-time replay."""
+
+    def __init__(self, start: dt.datetime) -> None:
+        if start.tzinfo is None:
+            raise ValueError("start must be timezone-aware")
+        self._now = start
+
+    def now(self) -> dt.datetime:
+        return self._now
+
+    def advance(self, seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError("a clock does not run backwards")
+        self._now += dt.timedelta(seconds=seconds)
+
+    def set(self, instant: dt.datetime) -> None:
+        if instant < self._now:
+            raise ValueError("a clock does not run backwards")
+        self._now = instant
+
+    def real_seconds(self, clock_seconds: float) -> float:
+        return 0.0

@@ -1,0 +1,1 @@
+"""One module per `tokenfleet` subcommand; each parses its flags and calls lower layers."""
