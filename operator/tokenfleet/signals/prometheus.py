@@ -1,0 +1,110 @@
+"""Signals from Prometheus, through prometheus-api-client.
+
+prometheus-api-client is synchronous (requests); `sample()` runs the queries in a worker thread
+(`asyncio.to_thread`) so kopf's event loop never blocks on the network. Prometheus keeps real
+time, so its `rate()`s are per real second; they are converted to per second of the process
+clock with `clock.real_seconds` (under a 60x scaled clock, 60 real seconds of counters hold an
+hour of clock-time demand). A clock that does not run in real time (FakeClock) leaves them as
+they are. The rate window is in real seconds: it must span a few scrape intervals.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import math
+from typing import Any
+
+from prometheus_api_client import exceptions, prometheus_connect
+
+from tokenfleet import clock as clocks
+from tokenfleet.signals import labels, promql, snapshot
+
+_RATES = (promql.Reading.INPUT_RATE, promql.Reading.CACHED_RATE, promql.Reading.OUTPUT_RATE)
+
+Results = dict[promql.Reading, dict[snapshot.RoleKey, float]]
+
+
+def parse_vector(result: list[dict[str, Any]]) -> dict[snapshot.RoleKey, float]:
+    """An instant-vector answer as values per role; series without role labels or NaN dropped."""
+    values: dict[snapshot.RoleKey, float] = {}
+    for item in result:
+        metric = item.get("metric", {})
+        try:
+            key = snapshot.RoleKey(
+                metric[labels.NAMESPACE], metric[labels.DEPLOYMENT], metric[labels.ROLE]
+            )
+            value = float(item["value"][1])
+        except (KeyError, IndexError, TypeError, ValueError):
+            continue
+        if math.isfinite(value):
+            values[key] = value
+    return values
+
+
+def assemble(results: Results, at: dt.datetime, rate_scale: float) -> snapshot.Snapshot:
+    """Builds the snapshot from per-reading answers; rates are multiplied by `rate_scale`."""
+    keys = sorted({key for values in results.values() for key in values})
+
+    def get(reading: promql.Reading, key: snapshot.RoleKey) -> float | None:
+        value = results.get(reading, {}).get(key)
+        if value is not None and reading in _RATES:
+            value *= rate_scale
+        return value
+
+    roles = {}
+    for key in keys:
+        input_rate = get(promql.Reading.INPUT_RATE, key)
+        cached_rate = get(promql.Reading.CACHED_RATE, key)
+        roles[key] = snapshot.RoleSignals(
+            key=key,
+            input_tokens_per_second=input_rate,
+            cached_share=cached_rate / input_rate
+            if input_rate and cached_rate is not None
+            else None,
+            output_tokens_per_second=get(promql.Reading.OUTPUT_RATE, key),
+            kv_cache_usage=get(promql.Reading.KV_CACHE_USAGE, key),
+            queue_depth=get(promql.Reading.QUEUE_DEPTH, key),
+            running_requests=get(promql.Reading.RUNNING_REQUESTS, key),
+            ttft_p90_seconds=get(promql.Reading.TTFT_P90, key),
+            itl_p90_seconds=get(promql.Reading.ITL_P90, key),
+            gpu_utilization=get(promql.Reading.GPU_UTILIZATION, key),
+        )
+    return snapshot.Snapshot(sampled_at=at, roles=roles)
+
+
+class PrometheusSource:
+    """Reads every role's signals from one Prometheus."""
+
+    def __init__(
+        self,
+        url: str,
+        clock: clocks.Clock,
+        window_seconds: float = 60.0,
+        timeout_seconds: int = 10,
+        client: prometheus_connect.PrometheusConnect | None = None,
+    ) -> None:
+        self._clock = clock
+        self._window = window_seconds
+        self._client = client or prometheus_connect.PrometheusConnect(
+            url=url, timeout=timeout_seconds
+        )
+        # Raises on a bad window now rather than at every sample.
+        promql.duration(window_seconds)
+
+    def query_all(self) -> Results:
+        """Runs every reading's query (blocking); a failed query leaves its reading empty."""
+        results: Results = {}
+        for reading in promql.Reading:
+            try:
+                answer = self._client.custom_query(promql.query(reading, self._window))
+            except (exceptions.PrometheusApiClientException, OSError, ValueError, KeyError):
+                answer = []
+            results[reading] = parse_vector(answer)
+        return results
+
+    async def sample(self) -> snapshot.Snapshot:
+        results = await asyncio.to_thread(self.query_all)
+        real_per_clock_second = self._clock.real_seconds(1.0)
+        scale = real_per_clock_second if real_per_clock_second > 0 else 1.0
+        return assemble(results, self._clock.now(), scale)
