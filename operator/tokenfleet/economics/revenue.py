@@ -17,6 +17,7 @@ from tokenfleet.api import pricing_plan
 from tokenfleet.economics import pricing, tokens
 
 MILLION = Decimal(1_000_000)
+MICROSECOND = dt.timedelta(microseconds=1)
 
 
 @dataclass(frozen=True)
@@ -68,12 +69,12 @@ def revenue_between(
     """
     if end <= start:
         raise ValueError(f"interval must end after it starts: {start} .. {end}")
-    whole = Decimal(repr((end - start).total_seconds()))
-    total = Revenue()
+    # Weigh each span's money by its length in microseconds (exact integers) and divide once,
+    # so a constant price over the whole interval gives back exactly `revenue(...)`.
+    theoretical, realised = Decimal(0), Decimal(0)
     for opened, closed, force in pricing.segments(plan, model, start, end):
-        share = Decimal(repr((closed - opened).total_seconds())) / whole
-        total += Revenue(
-            theoretical=charge(force.list_prices, counts) * share,
-            realised=charge(force.prices, counts) * force.billable_fraction * share,
-        )
-    return total
+        length = (closed - opened) // MICROSECOND
+        theoretical += charge(force.list_prices, counts) * length
+        realised += charge(force.prices, counts) * force.billable_fraction * length
+    whole = (end - start) // MICROSECOND
+    return Revenue(theoretical=theoretical / whole, realised=realised / whole)
