@@ -76,12 +76,16 @@ def _wall(day: dt.date, minute: int, tz: dt.tzinfo) -> dt.datetime:
 def span(window: Window, tz: dt.tzinfo, day: dt.date) -> tuple[dt.datetime, dt.datetime]:
     """The UTC instants at which the occurrence starting on local `day` opens and closes.
 
-    Ignores `days`: see `starts_on`.
+    Ignores `days`: see `starts_on`. Equal start and end are refused, as at admission.
     """
     start, end = minutes(window.start), minutes(window.end)
     if start >= MINUTES_PER_DAY:
         raise ValueError(f"window start must be 00:00..23:59, got {window.start!r}")
-    if end <= start:
+    if end == start:
+        raise ValueError(
+            f"window {window.start}-{window.end} is empty: use 00:00 to 24:00 for a day"
+        )
+    if end < start:
         end += MINUTES_PER_DAY
     return _wall(day, start, tz), _wall(day, end, tz)
 

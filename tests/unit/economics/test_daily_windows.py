@@ -105,6 +105,12 @@ def test_a_malformed_time_of_day_is_refused(text: str) -> None:
         windows.minutes(text)
 
 
+@pytest.mark.parametrize(("start", "end"), [("06:00", "06:00"), ("24:00", "06:00")])
+def test_an_empty_window_or_one_starting_at_24_00_is_refused(start: str, end: str) -> None:
+    with pytest.raises(ValueError, match=r"empty|start must be"):
+        windows.span(window(start, end), dt.UTC, dt.date(2025, 1, 6))
+
+
 def test_a_naive_instant_is_refused() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         windows.is_open(window("22:00", "06:00"), dt.UTC, dt.datetime(2025, 1, 6, 23))
