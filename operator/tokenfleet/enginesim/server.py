@@ -1,0 +1,143 @@
+"""The simulator's HTTP server (aiohttp), embeddable in any asyncio program or run alone.
+
+Routes:
+- `/pods/{namespace}/{pod}/metrics` and `.../health`: one simulated engine pod.
+- `/dcgm/metrics`: DCGM GPU utilisation of every simulated pod's node.
+- `/targets.json`: Prometheus file_sd groups for all of the above, with the target labels
+  tokenfleet's scrape config gives engine pods (signals/labels.py), so a Prometheus pointed
+  at it sees exactly what it would see in a cluster.
+- `/health`: the simulator itself.
+Every metrics request first advances the fleet to the clock's now; a ticker also advances it
+every `tick_seconds` real seconds, so queues integrate finely even when nobody scrapes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+from collections.abc import AsyncIterator
+from typing import Any
+
+from aiohttp import web
+
+from tokenfleet.enginesim import exposition, fleet
+from tokenfleet.signals import labels
+
+TEXT_FORMAT = "text/plain; version=0.0.4; charset=utf-8"
+
+
+class Simulator:
+    """Serves a fleet's metrics in one engine's shape."""
+
+    def __init__(
+        self,
+        simulated: fleet.Fleet,
+        shape: exposition.Shape,
+        gpus_per_node: int = 8,
+        dcgm_host_label: str = "Hostname",
+        tick_seconds: float = 1.0,
+    ) -> None:
+        self.fleet = simulated
+        self.shape = shape
+        self._gpus_per_node = gpus_per_node
+        self._dcgm_host_label = dcgm_host_label
+        self._tick = tick_seconds
+
+    def application(self) -> web.Application:
+        app = web.Application()
+        app.router.add_get("/health", self._health)
+        app.router.add_get("/pods/{namespace}/{pod}/metrics", self._pod_metrics)
+        app.router.add_get("/pods/{namespace}/{pod}/health", self._pod_health)
+        app.router.add_get("/dcgm/metrics", self._dcgm)
+        app.router.add_get("/targets.json", self._targets)
+        app.cleanup_ctx.append(self._ticker)
+        return app
+
+    async def _ticker(self, app: web.Application) -> AsyncIterator[None]:
+        async def tick() -> None:
+            while True:
+                self.fleet.advance()
+                await asyncio.sleep(self._tick)
+
+        task = asyncio.create_task(tick())
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    async def _health(self, request: web.Request) -> web.Response:
+        return web.Response(text="ok\n")
+
+    def _state(self, request: web.Request) -> fleet.PodState:
+        self.fleet.advance()
+        state = self.fleet.state(request.match_info["namespace"], request.match_info["pod"])
+        if state is None:
+            raise web.HTTPNotFound(text="no such simulated pod\n")
+        return state
+
+    async def _pod_metrics(self, request: web.Request) -> web.Response:
+        body = exposition.engine_metrics(self._state(request), self.shape)
+        return web.Response(body=body.encode(), headers={"Content-Type": TEXT_FORMAT})
+
+    async def _pod_health(self, request: web.Request) -> web.Response:
+        self._state(request)
+        return web.Response(text="ok\n")
+
+    async def _dcgm(self, request: web.Request) -> web.Response:
+        self.fleet.advance()
+        body = exposition.dcgm_metrics(
+            self.fleet.states(), self._gpus_per_node, self._dcgm_host_label
+        )
+        return web.Response(body=body.encode(), headers={"Content-Type": TEXT_FORMAT})
+
+    async def _targets(self, request: web.Request) -> web.Response:
+        self.fleet.advance()
+        return web.json_response(file_sd(self.fleet.states(), request.host))
+
+
+def pod_path(pod: fleet.SimPod) -> str:
+    return f"/pods/{pod.namespace}/{pod.name}/metrics"
+
+
+def file_sd(states: list[fleet.PodState], host: str) -> list[dict[str, Any]]:
+    """Prometheus file_sd groups for every pod and the DCGM endpoint served at `host`."""
+    groups: list[dict[str, Any]] = [
+        {
+            "targets": [host],
+            "labels": {
+                "__metrics_path__": pod_path(s.pod),
+                labels.NAMESPACE: s.pod.namespace,
+                labels.POD: s.pod.name,
+                labels.NODE: s.pod.node,
+                labels.DEPLOYMENT: s.pod.deployment,
+                labels.ROLE: s.pod.role,
+                labels.UNIT: s.pod.unit,
+            },
+        }
+        for s in states
+    ]
+    groups.append({"targets": [host], "labels": {"__metrics_path__": "/dcgm/metrics"}})
+    return groups
+
+
+@dataclasses.dataclass
+class Running:
+    """A started server: its base URL, and how to stop it."""
+
+    url: str
+    port: int
+    runner: web.AppRunner
+
+    async def stop(self) -> None:
+        await self.runner.cleanup()
+
+
+async def start(simulator: Simulator, host: str = "127.0.0.1", port: int = 0) -> Running:
+    """Starts serving on `host:port` (0 picks a free port) and returns at once."""
+    runner = web.AppRunner(simulator.application(), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    bound = int(runner.addresses[0][1])
+    return Running(url=f"http://{host}:{bound}", port=bound, runner=runner)
