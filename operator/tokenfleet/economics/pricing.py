@@ -104,12 +104,8 @@ def list_prices_at(
     return newest.prices, Decimal(repr(newest.billable_fraction))
 
 
-def window_applies(
-    window: pricing_plan.PriceWindow, model: str, tz: dt.tzinfo, at: dt.datetime
-) -> bool:
-    """Whether `window` is open for `model` at `at`: its models, effective period and hours."""
-    if window.models is not None and model not in window.models:
-        return False
+def window_open(window: pricing_plan.PriceWindow, tz: dt.tzinfo, at: dt.datetime) -> bool:
+    """Whether `window` is open at `at` for the models it covers: effective period and hours."""
     if not _in_effect(window.effective_from, window.effective_until, at):
         return False
     try:
@@ -118,24 +114,41 @@ def window_applies(
         raise PlanError(f"window {window.name!r}: {exc}") from exc
 
 
+def window_applies(
+    window: pricing_plan.PriceWindow, model: str, tz: dt.tzinfo, at: dt.datetime
+) -> bool:
+    """Whether `window` is open for `model` at `at`: its models, effective period and hours."""
+    covers = window.models is None or model in window.models
+    return covers and window_open(window, tz, at)
+
+
 def prices_at(plan: pricing_plan.PricingPlanSpec, model: str, at: dt.datetime) -> PricesInForce:
     """The prices in force for `model` at the aware instant `at`."""
     at = windows.require_aware(at)
     tz = _zone(plan)
     list_prices, billable = list_prices_at(plan, model, at)
-    open_windows = [w for w in plan.windows if window_applies(w, model, tz, at)]
-    if not open_windows:
+    applying = [w for w in plan.windows if window_applies(w, model, tz, at)]
+    if not applying:
         return PricesInForce(list_prices, list_prices, Decimal(1), (), billable, model, None)
-    winner = min(open_windows, key=lambda w: w.factor())  # min keeps the first of equals
+    winner = min(applying, key=lambda w: w.factor())  # min keeps the first of equals
     return PricesInForce(
         list_prices=list_prices,
         prices=list_prices.scaled(winner.factor()),
         factor=winner.factor(),
-        windows=tuple(w.name for w in open_windows),
+        windows=tuple(w.name for w in applying),
         billable_fraction=billable,
         model=model,
         window=winner.name,
     )
+
+
+def open_windows(plan: pricing_plan.PricingPlanSpec, at: dt.datetime) -> tuple[str, ...]:
+    """Names of the windows open at `at` for any model, in plan order, without repeats (status
+    `activeWindows`; per model, see `PricesInForce.windows`)."""
+    at = windows.require_aware(at)
+    tz = _zone(plan)
+    names = (w.name for w in plan.windows if window_open(w, tz, at))
+    return tuple(dict.fromkeys(names))
 
 
 def models_of(plan: pricing_plan.PricingPlanSpec) -> tuple[str, ...]:

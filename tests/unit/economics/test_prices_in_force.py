@@ -143,6 +143,20 @@ def test_prices_by_model_covers_the_default_and_every_named_model() -> None:
     assert by_model[plans.REASONER].factor == Decimal("0.25")
 
 
+@pytest.mark.parametrize(
+    ("at", "expected"),
+    [
+        ("2025-03-03T12:00:00", ()),
+        ("2025-03-03T20:00:00", ("night-v3", "night-r1")),
+        ("2025-09-05T20:00:00", ()),  # past the windows' effective period
+    ],
+)
+def test_open_windows_names_every_window_open_for_any_model(
+    at: str, expected: tuple[str, ...]
+) -> None:
+    assert pricing.open_windows(plans.night_discount(), plans.utc(at)) == expected
+
+
 def test_a_naive_instant_is_refused() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         pricing.prices_at(plans.night_discount(), plans.CHAT, dt.datetime(2025, 3, 3, 20))
