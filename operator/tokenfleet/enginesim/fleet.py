@@ -42,6 +42,8 @@ class Settings:
     capacity: Mapping[str, float]
     # Prompt size, which turns token rates into request rates.
     input_tokens_per_request: float = 2048.0
+    # Answer length, for counting requests when only output tokens arrive.
+    output_tokens_per_request: float = 512.0
     # Requests one engine runs at once when fully loaded.
     max_running_requests: float = 256.0
     # Latencies of an idle engine, seconds.
@@ -136,7 +138,10 @@ class Fleet:
 
     def _integrate(self, state: PodState, role: str, share: demands.Tokens, seconds: float) -> None:
         settings = self._settings
-        requests = share.input / settings.input_tokens_per_request
+        if share.input > 0:
+            requests = share.input / settings.input_tokens_per_request
+        else:
+            requests = share.output / settings.output_tokens_per_request
         state.requests += requests
         state.prompt_tokens += share.input
         if role != "decode":
