@@ -108,15 +108,18 @@ def startup_failure_threshold(ctx: context.RoleContext) -> int:
 
 def probes(ctx: context.RoleContext) -> dict[str, Any]:
     """`startupProbe` and `readinessProbe` for the engine container."""
-    check = {"exec": {"command": ready_check(ctx)}}
-    timing = {"periodSeconds": PROBE_PERIOD_SECONDS, "timeoutSeconds": PROBE_TIMEOUT_SECONDS}
+
+    def probe(failure_threshold: int) -> dict[str, Any]:
+        return {
+            "exec": {"command": ready_check(ctx)},
+            "periodSeconds": PROBE_PERIOD_SECONDS,
+            "timeoutSeconds": PROBE_TIMEOUT_SECONDS,
+            "failureThreshold": failure_threshold,
+        }
+
     return {
-        "startupProbe": {
-            **check,
-            **timing,
-            "failureThreshold": startup_failure_threshold(ctx),
-        },
-        "readinessProbe": {**check, **timing, "failureThreshold": READINESS_FAILURE_THRESHOLD},
+        "startupProbe": probe(startup_failure_threshold(ctx)),
+        "readinessProbe": probe(READINESS_FAILURE_THRESHOLD),
     }
 
 

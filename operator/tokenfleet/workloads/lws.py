@@ -17,6 +17,7 @@ the highest-numbered groups: LWS cannot be told which unit to drop.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -60,7 +61,7 @@ def leaderworkerset(
     member = membership(ctx)
     template = pods.pod_template(ctx, member)
     digest = labels.stamp(template)
-    return {
+    obj = {
         "apiVersion": API_VERSION,
         "kind": "LeaderWorkerSet",
         "metadata": meta.object_meta(
@@ -80,3 +81,4 @@ def leaderworkerset(
             },
         },
     }
+    return copy.deepcopy(obj)

@@ -22,6 +22,7 @@ Both listen on `router.port` and export Prometheus metrics on port 29000.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
@@ -181,4 +182,4 @@ def router_objects(
             ],
         },
     }
-    return [service, deployment]
+    return copy.deepcopy([service, deployment])

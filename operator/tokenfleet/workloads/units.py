@@ -17,6 +17,7 @@ one by one, which would leave ranks of one EP group on different arguments.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from typing import Any
 
@@ -111,4 +112,5 @@ def unit_objects(
         raise ValueError(f"unit index must be >= 0, got {unit}")
     ctx = context.resolve(infd, pool, role)
     sts = statefulset(ctx, unit, owner)
-    return [headless_service(ctx, unit, sts["spec"]["template"], owner), sts]
+    # Deep copies: no two places of the result share a dict a caller could change through both.
+    return copy.deepcopy([headless_service(ctx, unit, sts["spec"]["template"], owner), sts])

@@ -17,16 +17,19 @@ DEPLOYMENT = "deepseek-v3"
 POOL = "h800"
 
 
-def deepseek_v3_wire(engine: str = "sglang") -> dict[str, Any]:
-    """DeepSeek-V3 as DeepSeek ran it (REFERENCE.md §1.1): PD, prefill EP32, decode EP144."""
-    image = "lmsysorg/sglang:v0.5.23" if engine == "sglang" else "vllm/vllm-openai:v0.33.0"
+def deepseek_v3_wire(kind: str = "sglang") -> dict[str, Any]:
+    """DeepSeek-V3 as DeepSeek ran it (REFERENCE.md §1.1): PD, prefill EP32, decode EP144.
+
+    `kind` is the engine type, sglang or vllm.
+    """
+    image = "lmsysorg/sglang:v0.5.23" if kind == "sglang" else "vllm/vllm-openai:v0.33.0"
     return {
         "apiVersion": "tokenfleet.io/v1alpha1",
         "kind": "InferenceDeployment",
         "metadata": {"name": DEPLOYMENT, "namespace": NAMESPACE},
         "spec": {
             "model": {"name": "deepseek-ai/DeepSeek-V3", "servedName": "deepseek-chat"},
-            "engine": {"type": engine, "image": image},
+            "engine": {"type": kind, "image": image},
             "roles": {
                 "prefill": {
                     "nodesPerUnit": 4,
@@ -74,9 +77,9 @@ def merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def deployment(engine: str = "sglang", **changes: Any) -> infd_api.InferenceDeployment:
+def deployment(kind: str = "sglang", **changes: Any) -> infd_api.InferenceDeployment:
     """The reference fleet, with `changes` merged into the whole object (metadata=..., spec=...)."""
-    wire = merge(deepseek_v3_wire(engine), changes)
+    wire = merge(deepseek_v3_wire(kind), changes)
     return infd_api.InferenceDeployment.model_validate(wire)
 
 
@@ -84,9 +87,8 @@ def pool(**changes: Any) -> pool_api.GPUNodePoolSpec:
     return pool_api.GPUNodePoolSpec.model_validate(merge(pool_wire(), changes))
 
 
-def unified(engine: str = "sglang", nodes: int = 2, **spec: Any) -> infd_api.InferenceDeployment:
-    """A deployment with one unified role of `nodes` nodes of 8 GPUs."""
+def unified(kind: str = "sglang", nodes: int = 2, **spec: Any) -> infd_api.InferenceDeployment:
+    """A deployment with one unified role of `nodes` nodes of 8 GPUs, `spec` changes merged."""
     role = {"nodesPerUnit": nodes, "gpusPerNode": 8, "capacityPerNode": 5000}
-    return deployment(
-        engine, spec=merge({"roles": {"prefill": None, "decode": None, "unified": role}}, spec)
-    )
+    roles = {"roles": {"prefill": None, "decode": None, "unified": role}}
+    return deployment(kind, spec=merge(roles, spec))
