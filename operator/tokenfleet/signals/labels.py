@@ -15,10 +15,13 @@ from __future__ import annotations
 
 from typing import Any
 
-# Pod labels tokenfleet writes on engine pods.
-POD_DEPLOYMENT = "tokenfleet.io/deployment"
-POD_ROLE = "tokenfleet.io/role"
-POD_UNIT = "tokenfleet.io/unit"
+from tokenfleet.workloads import labels as pod_labels
+
+# Pod labels tokenfleet writes on engine pods (the deployment's is `naming.label_value` of
+# its name, which is the name itself unless that is too long for a label).
+POD_DEPLOYMENT = pod_labels.DEPLOYMENT
+POD_ROLE = pod_labels.ROLE
+POD_UNIT = pod_labels.UNIT
 
 # The same, as Prometheus target labels on every engine series.
 NAMESPACE = "namespace"
