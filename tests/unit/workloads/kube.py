@@ -88,3 +88,46 @@ def assert_same_object(actual: Any, expected: Any) -> None:
     got = yaml.safe_dump(actual, sort_keys=True, width=1000).splitlines()
     diff = "\n".join(difflib.unified_diff(want, got, "expected", "rendered", lineterm=""))
     raise AssertionError(f"rendered object differs from the expected one:\n{diff}")
+
+
+def schema_errors(value: Any, type_name: str, path: str = "") -> list[str]:
+    """Where `value` strays from the Kubernetes API type `type_name` (e.g. 'V1StatefulSet').
+
+    Uses the official client's generated models: unknown or misspelt fields and wrongly typed
+    values are reported with their path, so a renderer cannot emit a field the API server would
+    drop or reject.
+    """
+    import kubernetes.client  # tests only: the renderers never import the client
+
+    if type_name.startswith("List["):
+        if not isinstance(value, list):
+            return [f"{path}: expected a list"]
+        return [
+            e
+            for i, v in enumerate(value)
+            for e in schema_errors(v, type_name[5:-1], f"{path}[{i}]")
+        ]
+    if type_name.startswith("Dict["):
+        if not isinstance(value, dict):
+            return [f"{path}: expected a map"]
+        inner = type_name[5:-1].split(", ", 1)[1]
+        return [e for k, v in value.items() for e in schema_errors(v, inner, f"{path}.{k}")]
+    scalars: dict[str, tuple[type, ...]] = {"str": (str,), "int": (int,), "bool": (bool,)}
+    if type_name in scalars:
+        ok = isinstance(value, scalars[type_name]) and not (
+            type_name == "int" and isinstance(value, bool)
+        )
+        return [] if ok else [f"{path}: expected {type_name}, got {value!r}"]
+    if type_name == "object":
+        return []
+    model = getattr(kubernetes.client, type_name)
+    if not isinstance(value, dict):
+        return [f"{path}: expected a {type_name} object"]
+    fields = {wire: attr for attr, wire in model.attribute_map.items()}
+    errors: list[str] = []
+    for key, item in value.items():
+        if key not in fields:
+            errors.append(f"{path}.{key}: not a field of {type_name}")
+        else:
+            errors += schema_errors(item, model.openapi_types[fields[key]], f"{path}.{key}")
+    return errors
