@@ -21,7 +21,7 @@ ROLE: Final = "tokenfleet.io/role"
 UNIT: Final = "tokenfleet.io/unit"
 RANK: Final = "tokenfleet.io/rank"
 POOL: Final = "tokenfleet.io/pool"
-"""Node label every node of a GPUNodePool carries, with the pool's name as value."""
+"""Node label every node of a GPUNodePool carries, with the pool's name as value (`pool_label`)."""
 
 TEMPLATE_HASH: Final = "tokenfleet.io/template-hash"
 ENGINE_TARGET: Final = "tokenfleet.io/engine-target"
@@ -53,6 +53,15 @@ def role_labels(deployment: str, role: str) -> dict[str, str]:
 def unit_labels(deployment: str, role: str, unit: int) -> dict[str, str]:
     """Labels on one unit's StatefulSet, Service and pods; also the unit's pod selector."""
     return {**role_labels(deployment, role), UNIT: str(unit)}
+
+
+def pool_label(pool: str) -> dict[str, str]:
+    """The label every node of GPUNodePool `pool` carries; engine pods select it.
+
+    Node-pool providers put exactly this on their nodes, so the value is cut the same way here
+    and there when a pool name is longer than a label value may be.
+    """
+    return {POOL: naming.label_value(pool)}
 
 
 def router_labels(deployment: str) -> dict[str, str]:

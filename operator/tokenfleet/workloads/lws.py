@@ -4,7 +4,8 @@ Where LWS (leaderworkerset.x-k8s.io/v1) is installed, it does the gang work the 
 backend leaves to our controller: `size` = nodesPerUnit pods per group, `replicas` = units,
 `restartPolicy: RecreateGroupOnPodRestart` recreates a group when any of its pods restarts, and
 `startupPolicy: LeaderCreated` starts workers as soon as the leader pod exists (they retry the
-rendezvous until rank 0 listens). Template changes roll one group at a time.
+rendezvous until rank 0 listens); `LeaderReady` would deadlock, since rank 0 is Ready only once
+its workers joined. Template changes roll one group at a time.
 
 One template serves every group, so the per-unit facts come from the variables LWS injects at
 the front of each container's environment: `$(LWS_LEADER_ADDRESS)` (the group leader's DNS name),

@@ -17,14 +17,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-from tokenfleet.workloads import context, labels, naming
+from tokenfleet.workloads import context, labels
 
 HOSTNAME_KEY: Final = "kubernetes.io/hostname"
 
 
 def node_selector(ctx: context.RoleContext) -> dict[str, str]:
     """The pool's node labels and its `tokenfleet.io/pool` label."""
-    return {**ctx.pool.node_labels, labels.POOL: naming.label_value(ctx.pool_name)}
+    return {**ctx.pool.node_labels, **labels.pool_label(ctx.pool_name)}
 
 
 def tolerations(ctx: context.RoleContext) -> list[dict[str, str]]:

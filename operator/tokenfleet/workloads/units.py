@@ -6,7 +6,8 @@ Core Kubernetes only (DESIGN.md §4). Per unit:
   (`<unit>-0.<unit>.<ns>.svc`) long before any pod is Ready, since readiness needs the whole
   unit up;
 - a StatefulSet of `nodesPerUnit` pods started together (`podManagementPolicy: Parallel`); the
-  pod ordinal is the rank.
+  pod ordinal is the rank. `OrderedReady` would deadlock: pod 0 becomes Ready only once the
+  others have joined it, and they would wait for pod 0 to be Ready before being created.
 
 The StatefulSet controller does not gang pods, so the tokenfleet controller does what
 LeaderWorkerSet's `RecreateGroupOnPodRestart` would: when a pod of a unit fails, or the unit's

@@ -121,6 +121,9 @@ def test_every_rendered_object_of_a_long_named_deployment_obeys_the_limits() -> 
             assert len(value) <= 63, (key, value)
             assert LABEL_VALUE.match(value), (key, value)
         assert DNS_1035.match(obj["metadata"]["name"])
+    # Engine pods select the pool label exactly as node-pool providers are told to write it.
+    node_selector = objects[1]["spec"]["template"]["spec"]["nodeSelector"]
+    assert node_selector == labels.pool_label(infd.spec.node_pool_ref.name)
 
 
 def template() -> dict[str, Any]:
