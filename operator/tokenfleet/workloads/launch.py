@@ -20,6 +20,9 @@ Probes are honest about what each rank can show:
   they get a TCP check of that port, which says the same without pretending to say more.
 - vLLM headless ranks serve nothing; their check is that the engine process (PID 1) is alive.
 
+The checks are exec probes (one template, so one probe that branches on the rank) written with
+`/bin/sh` and `python3`, which both engines' images carry.
+
 A unit is Ready when all its pods are Ready, which the controller decides; rank 0's probe is
 what makes that mean "serves". The startup probe allows twice the role's `warmupSeconds`, and at
 least 30 minutes: killing a pod that is only slow to load weights costs the whole unit's warm-up.
