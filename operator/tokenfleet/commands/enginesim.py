@@ -16,10 +16,11 @@ import os
 import pathlib
 import signal
 import sys
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from tokenfleet import clock as clocks
-from tokenfleet.enginesim import demand, exposition, fleet, pods, server
+from tokenfleet.enginesim import cluster, demand, exposition, fleet, pods, server
 
 # Per-node capacities of DeepSeek's units (REFERENCE.md §1.5): input tokens/s for prefill,
 # output tokens/s for decode and unified.
@@ -89,6 +90,13 @@ def register(subparsers: Any) -> None:
         default=_env("dcgm-host-label", "Hostname"),
     )
     parser.add_argument(
+        "--discover",
+        action="store_true",
+        default=_env("discover", "") in ("1", "true"),
+        help="simulate the running engine pods of the cluster (--kubeconfig) instead of --pods",
+    )
+    parser.add_argument("--kubeconfig", default=_env("kubeconfig", os.environ.get("KUBECONFIG")))
+    parser.add_argument(
         "--targets-file",
         type=pathlib.Path,
         default=_env("targets-file"),
@@ -97,8 +105,12 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=run)
 
 
-def build(args: argparse.Namespace, clock: clocks.Clock) -> server.Simulator:
-    """The simulator the arguments describe, on `clock`."""
+def build(
+    args: argparse.Namespace,
+    clock: clocks.Clock,
+    current: Callable[[], Sequence[fleet.SimPod]] | None = None,
+) -> server.Simulator:
+    """The simulator the arguments describe, on `clock`; `current` overrides --pods."""
     start = dt.datetime.fromisoformat(args.start)
     if args.trace:
         source: demand.Demand = demand.load_trace(args.trace)
@@ -109,9 +121,14 @@ def build(args: argparse.Namespace, clock: clocks.Clock) -> server.Simulator:
         )
     else:
         raise SystemExit("enginesim: give --trace or --rate")
-    simulated = pods.static_pods(
-        args.namespace, args.deployment, pods.parse_counts(args.pods), args.nodes_per_unit
-    )
+    if current is None:
+        simulated = pods.static_pods(
+            args.namespace, args.deployment, pods.parse_counts(args.pods), args.nodes_per_unit
+        )
+
+        def current() -> Sequence[fleet.SimPod]:
+            return simulated
+
     settings = fleet.Settings(capacity=_floats(args.capacity))
     shape = exposition.Shape(
         engine=args.engine,
@@ -120,7 +137,7 @@ def build(args: argparse.Namespace, clock: clocks.Clock) -> server.Simulator:
         old_names=args.old_names,
     )
     return server.Simulator(
-        fleet.Fleet(source, clock, start, settings, lambda: simulated),
+        fleet.Fleet(source, clock, start, settings, current),
         shape,
         dcgm_host_label=args.dcgm_host_label,
     )
@@ -138,24 +155,29 @@ async def _targets_writer(path: pathlib.Path, sim: server.Simulator, host: str) 
 async def _serve(args: argparse.Namespace) -> None:
     start = dt.datetime.fromisoformat(args.start)
     clock = clocks.ScaledClock(start, args.speed)
-    sim = build(args, clock)
+    tasks: list[asyncio.Task[None]] = []
+    discovered = None
+    if args.discover:
+        discovered = cluster.ClusterPods(cluster.kubernetes_lister(args.kubeconfig))
+        await discovered.refresh()
+        tasks.append(asyncio.create_task(discovered.watch()))
+    sim = build(args, clock, discovered)
     running = await server.start(sim, args.host, args.port)
     print(running.url, flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    writer = None
     if args.targets_file:
         host = running.url.removeprefix("http://")
-        writer = asyncio.create_task(_targets_writer(args.targets_file, sim, host))
+        tasks.append(asyncio.create_task(_targets_writer(args.targets_file, sim, host)))
     try:
         await stop.wait()
     finally:
-        if writer:
-            writer.cancel()
+        for task in tasks:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await writer
+                await task
         await running.stop()
 
 
