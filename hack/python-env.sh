@@ -4,8 +4,13 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-key="$(cat "$ROOT_DIR/pyproject.toml" | sha256sum | cut -c1-12)"
+# Keyed by the dependency lists only, so that editing tool settings does not rebuild it.
+key="$({ python3 --version; sed -n '/^dependencies = \[/,/^\[project.scripts\]/p' "$ROOT_DIR/pyproject.toml"; } | sha256sum | cut -c1-12)"
 venv="$CACHE_DIR/venv/$key"
+mkdir -p "$CACHE_DIR/venv"
+# Several make targets may run at once: one builds, the others wait.
+exec 9>"$CACHE_DIR/venv/.lock"
+flock 9
 if [[ ! -f "$venv/.deps-ok" ]]; then
   log "creating virtualenv $venv"
   rm -rf "$venv"

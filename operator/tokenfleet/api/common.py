@@ -11,8 +11,9 @@ import enum
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, WithJsonSchema
 from pydantic.alias_generators import to_camel
+from pydantic.config import JsonDict
 
 GROUP = "tokenfleet.io"
 VERSION = "v1alpha1"
@@ -98,28 +99,35 @@ class TimeWindow(Model):
     """A daily span of wall-clock time in a time zone; it may cross midnight (22:00–06:00)."""
 
     start: str = Field(
-        pattern=TIME_OF_DAY_PATTERN, description="Start, inclusive, as HH:MM (24-hour clock)."
+        pattern=TIME_OF_DAY_PATTERN,
+        max_length=5,
+        description="Start, inclusive, as HH:MM (24-hour clock).",
     )
     end: str = Field(
         pattern=TIME_OF_DAY_PATTERN,
-        description="End, exclusive, as HH:MM; earlier than start means the window crosses midnight.",
+        max_length=5,
+        description="End, exclusive, as HH:MM; earlier than start crosses midnight.",
     )
     days: list[Weekday] | None = Field(
         default=None,
+        max_length=7,
         description="Days on which the window starts (Mon..Sun); all days when unset.",
     )
 
 
-WINDOW_RULES: list[dict[str, str]] = [
+WINDOW_RULES: list[JsonValue] = [
     {
         "rule": "self.start != self.end",
         "message": "start and end must differ: a window from HH:MM to the same HH:MM is empty "
         "(use 00:00 to 24:00 for a whole day)",
     },
-    {"rule": "self.start != '24:00'", "message": "start must be 00:00..23:59; 24:00 is only an end"},
+    {
+        "rule": "self.start != '24:00'",
+        "message": "start must be 00:00..23:59; 24:00 is only an end",
+    },
 ]
 
-TIME_ZONE_RULE: dict[str, str] = {
+TIME_ZONE_RULE: JsonDict = {
     "rule": "self == 'UTC' || timestamp('2025-01-01T00:00:00Z').getHours(self) >= 0",
     "message": "timeZone must be an IANA time zone name such as UTC, Asia/Shanghai or "
     "America/New_York",

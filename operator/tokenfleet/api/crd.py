@@ -52,19 +52,32 @@ KINDS: list[Kind] = [
         printer_columns=[
             {"name": "Engine", "type": "string", "jsonPath": ".spec.engine.type"},
             {"name": "Model", "type": "string", "jsonPath": ".spec.model.name", "priority": 1},
-            {"name": "Units", "type": "string", "jsonPath": ".status.readyUnits",
-             "description": "Ready/desired units over all roles."},
+            {
+                "name": "Units",
+                "type": "string",
+                "jsonPath": ".status.readyUnits",
+                "description": "Ready/desired units over all roles.",
+            },
             {"name": "Nodes", "type": "integer", "jsonPath": ".status.nodes"},
-            {"name": "Ready", "type": "string",
-             "jsonPath": ".status.conditions[?(@.type=='Ready')].status"},
-            {"name": "$/M-Out", "type": "number",
-             "jsonPath": ".status.economics.costPerMillionOutputTokens",
-             "description": "Cost per million output tokens over the last hour."},
+            {
+                "name": "Ready",
+                "type": "string",
+                "jsonPath": ".status.conditions[?(@.type=='Ready')].status",
+            },
+            {
+                "name": "$/M-Out",
+                "type": "number",
+                "jsonPath": ".status.economics.costPerMillionOutputTokens",
+                "description": "Cost per million output tokens over the last hour.",
+            },
             {"name": "Margin", "type": "number", "jsonPath": ".status.economics.margin"},
-            {"name": "Pool", "type": "string", "jsonPath": ".spec.nodePoolRef.name",
-             "priority": 1},
-            {"name": "Last-Decision", "type": "string", "jsonPath": ".status.lastDecision.reason",
-             "priority": 1},
+            {"name": "Pool", "type": "string", "jsonPath": ".spec.nodePoolRef.name", "priority": 1},
+            {
+                "name": "Last-Decision",
+                "type": "string",
+                "jsonPath": ".status.lastDecision.reason",
+                "priority": 1,
+            },
             _age(),
         ],
     ),
@@ -78,8 +91,12 @@ KINDS: list[Kind] = [
         printer_columns=[
             {"name": "Currency", "type": "string", "jsonPath": ".spec.currency"},
             {"name": "Window", "type": "string", "jsonPath": ".status.activeWindow"},
-            {"name": "Out/M", "type": "number", "jsonPath": ".spec.prices.output",
-             "description": "Default list price per million output tokens."},
+            {
+                "name": "Out/M",
+                "type": "number",
+                "jsonPath": ".spec.prices.output",
+                "description": "Default list price per million output tokens.",
+            },
             {"name": "Next-Change", "type": "date", "jsonPath": ".status.nextChange"},
             _age(),
         ],
@@ -97,12 +114,15 @@ KINDS: list[Kind] = [
             {"name": "Desired", "type": "integer", "jsonPath": ".status.desiredNodes"},
             {"name": "Ready", "type": "integer", "jsonPath": ".status.nodes.ready"},
             {"name": "Allocated", "type": "integer", "jsonPath": ".status.nodes.allocated"},
-            {"name": "Provisioning", "type": "integer",
-             "jsonPath": ".status.nodes.provisioning"},
+            {"name": "Provisioning", "type": "integer", "jsonPath": ".status.nodes.provisioning"},
             {"name": "Lent", "type": "integer", "jsonPath": ".status.nodes.lent"},
             {"name": "Max", "type": "integer", "jsonPath": ".spec.maxNodes"},
-            {"name": "Idle-$/h", "type": "number", "jsonPath": ".status.idleCostPerHour",
-             "priority": 1},
+            {
+                "name": "Idle-$/h",
+                "type": "number",
+                "jsonPath": ".status.idleCostPerHour",
+                "priority": 1,
+            },
             _age(),
         ],
     ),
@@ -138,14 +158,25 @@ def _collapse_any_of(node: JSONSchema) -> JSONSchema:
     return merged
 
 
+def _without_nulls(value: Any) -> Any:
+    """Defaults are applied by the API server, which refuses null where a type is declared."""
+    if isinstance(value, dict):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_nulls(v) for v in value]
+    return value
+
+
 def _structural(node: Any) -> Any:
     if isinstance(node, list):
         return [_structural(item) for item in node]
     if not isinstance(node, dict):
         return node
-    node = {k: v for k, v in node.items() if k not in _DROP}
     if "anyOf" in node:
-        node = _collapse_any_of(node)
+        node = _collapse_any_of(dict(node))
+    node = {k: v for k, v in node.items() if k not in _DROP}
+    if "default" in node:
+        node["default"] = _without_nulls(node["default"])
     if "enum" in node and "type" not in node:
         node["type"] = "string"
     for bound in ("Minimum", "Maximum"):

@@ -51,7 +51,7 @@ class KarpenterProvider(common.Model):
 
 
 class LendingProvider(common.Model):
-    """A fixed set of nodes shared with training: idle nodes are lent, and reclaimed ahead of demand."""
+    """Nodes shared with training: idle ones are lent, and reclaimed ahead of demand."""
 
     node_selector: dict[str, str] = Field(
         default_factory=dict,
@@ -88,6 +88,10 @@ class ProviderSpec(common.Model):
                 {
                     "rule": "self.type != 'karpenter' || has(self.karpenter)",
                     "message": "provider.karpenter is required when provider.type is karpenter",
+                },
+                {
+                    "rule": "self.type != 'lending' || has(self.lending)",
+                    "message": "provider.lending is required when provider.type is lending",
                 },
             ]
         }
@@ -149,10 +153,6 @@ class GPUNodePoolSpec(common.Model):
                     "rule": "self.committedNodes <= self.maxNodes",
                     "message": "committedNodes must be less than or equal to maxNodes",
                 },
-                {
-                    "rule": "self.provider.type != 'lending' || has(self.provider.lending)",
-                    "message": "provider.lending is required when provider.type is lending",
-                },
             ]
         }
     )
@@ -175,9 +175,9 @@ class GPUNodePoolSpec(common.Model):
         ge=0,
         description="Seconds from asking for a node to it being Ready (boot, drivers, image).",
     )
-    provider: ProviderSpec = Field(default_factory=ProviderSpec, description="Node provider.")
+    provider: ProviderSpec = Field(default=ProviderSpec(), description="Node provider.")
     cost: GPUCost = Field(description="What the pool's GPU-hours cost.")
-    scaling: ScalingLimits = Field(default_factory=ScalingLimits, description="Rate limits.")
+    scaling: ScalingLimits = Field(default=ScalingLimits(), description="Rate limits.")
 
 
 class NodeCounts(common.Model):

@@ -43,7 +43,8 @@ class ModelSpec(common.Model):
     """Which model the engines load and the name clients ask for."""
 
     name: str = Field(
-        min_length=1, description="Model path or hub id the engine loads, e.g. deepseek-ai/DeepSeek-V3."
+        min_length=1,
+        description="Model path or hub id the engine loads, e.g. deepseek-ai/DeepSeek-V3.",
     )
     served_name: str | None = Field(
         default=None,
@@ -52,24 +53,28 @@ class ModelSpec(common.Model):
     )
     weights_volume: str | None = Field(
         default=None,
-        description="Name of a PersistentVolumeClaim holding the weights, mounted read-only at /models.",
+        description="PersistentVolumeClaim holding the weights, mounted read-only at /models.",
     )
 
 
 class EngineSpec(common.Model):
     """The serving engine, its image and what is passed to every engine pod."""
 
-    type: EngineType = Field(default=EngineType.SGLANG, description="Serving engine: sglang or vllm.")
+    type: EngineType = Field(
+        default=EngineType.SGLANG, description="Serving engine: sglang or vllm."
+    )
     image: str = Field(min_length=1, description="Engine container image.")
     args: list[str] = Field(
         default_factory=list,
         description="Extra engine arguments appended after the ones tokenfleet derives.",
     )
     env: list[EnvVar] = Field(
-        default_factory=list, description="Extra environment; never overrides tokenfleet's."
+        default_factory=list,
+        description="Extra environment; where it names a variable tokenfleet also sets, the "
+        "value given here wins.",
     )
     resources: ResourceList = Field(
-        default_factory=ResourceList, description="CPU, memory and shared memory per pod."
+        default=ResourceList(), description="CPU, memory and shared memory per pod."
     )
     port: int | None = Field(
         default=None,
@@ -172,19 +177,23 @@ class Roles(common.Model):
 class ScheduleEntry(common.Model):
     """A time-of-day floor: at least these units per role during the window."""
 
-    model_config = ConfigDict(
-        json_schema_extra={"x-kubernetes-validations": common.WINDOW_RULES}
-    )
+    model_config = ConfigDict(json_schema_extra={"x-kubernetes-validations": common.WINDOW_RULES})
 
-    start: str = Field(pattern=common.TIME_OF_DAY_PATTERN, description="Start, HH:MM, inclusive.")
+    start: str = Field(
+        pattern=common.TIME_OF_DAY_PATTERN, max_length=5, description="Start, HH:MM, inclusive."
+    )
     end: str = Field(
         pattern=common.TIME_OF_DAY_PATTERN,
+        max_length=5,
         description="End, HH:MM, exclusive; earlier than start crosses midnight.",
     )
     days: list[common.Weekday] | None = Field(
-        default=None, description="Days on which the window starts; every day when unset."
+        default=None,
+        max_length=7,
+        description="Days on which the window starts; every day when unset.",
     )
     min_units: dict[str, int] = Field(
+        max_length=3,
         description="Minimum units per role name (prefill, decode, unified) during the window.",
         json_schema_extra={
             "x-kubernetes-validations": [
@@ -204,11 +213,12 @@ class ScheduleSpec(common.Model):
     time_zone: str = Field(
         default="UTC",
         pattern=common.TIME_ZONE_PATTERN,
+        max_length=64,
         description="IANA time zone the windows are read in.",
         json_schema_extra={"x-kubernetes-validations": [common.TIME_ZONE_RULE]},
     )
     entries: list[ScheduleEntry] = Field(
-        default_factory=list, description="Windows with per-role minimum units."
+        default_factory=list, max_length=48, description="Windows with per-role minimum units."
     )
 
 
@@ -249,11 +259,9 @@ class AutoscalingSpec(common.Model):
     scale_up_stabilization_seconds: int = Field(
         default=0, ge=0, description="Demand must stay high this long before a unit is added."
     )
-    signals: SignalsSpec = Field(default_factory=SignalsSpec, description="Signal sources.")
-    schedule: ScheduleSpec = Field(
-        default_factory=ScheduleSpec, description="Time-of-day minimum units."
-    )
-    forecast: ForecastSpec = Field(default_factory=ForecastSpec, description="Demand forecast.")
+    signals: SignalsSpec = Field(default=SignalsSpec(), description="Signal sources.")
+    schedule: ScheduleSpec = Field(default=ScheduleSpec(), description="Time-of-day minimum units.")
+    forecast: ForecastSpec = Field(default=ForecastSpec(), description="Demand forecast.")
 
 
 class RouterSpec(common.Model):
@@ -282,10 +290,8 @@ class InferenceDeploymentSpec(common.Model):
         description="statefulset (one StatefulSet per unit) or leaderworkerset.",
     )
     roles: Roles = Field(description="Roles and their units.")
-    autoscaling: AutoscalingSpec = Field(
-        default_factory=AutoscalingSpec, description="Planner settings."
-    )
-    router: RouterSpec = Field(default_factory=RouterSpec, description="Router settings.")
+    autoscaling: AutoscalingSpec = Field(default=AutoscalingSpec(), description="Planner settings.")
+    router: RouterSpec = Field(default=RouterSpec(), description="Router settings.")
     node_pool_ref: common.LocalObjectReference = Field(
         description="GPUNodePool whose nodes the units run on."
     )
@@ -315,7 +321,9 @@ class Economics(common.Model):
     """Cost per token and margin over the last hour."""
 
     currency: str = Field(default="USD", description="Currency of the figures.")
-    cost_per_million_input_tokens: float | None = Field(default=None, description="Cost / 1M input.")
+    cost_per_million_input_tokens: float | None = Field(
+        default=None, description="Cost / 1M input."
+    )
     cost_per_million_output_tokens: float | None = Field(
         default=None, description="Cost / 1M output."
     )

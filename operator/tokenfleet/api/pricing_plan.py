@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import ConfigDict, Field
+from pydantic.config import JsonDict
 
 from tokenfleet.api import common
 
@@ -25,7 +26,7 @@ class TokenPrices(common.Model):
         )
 
 
-EFFECTIVE_RULE = {
+EFFECTIVE_RULE: JsonDict = {
     "rule": "!has(self.effectiveFrom) || !has(self.effectiveUntil) || "
     "timestamp(self.effectiveFrom) < timestamp(self.effectiveUntil)",
     "message": "effectiveFrom must be before effectiveUntil",
@@ -45,11 +46,15 @@ class ModelPrices(common.Model):
         "realised revenue counts only this share.",
     )
     effective_from: str | None = Field(
-        default=None, description="First instant these prices apply (RFC 3339).",
+        default=None,
+        max_length=40,
+        description="First instant these prices apply (RFC 3339).",
         json_schema_extra={"format": "date-time"},
     )
     effective_until: str | None = Field(
-        default=None, description="First instant they no longer apply (RFC 3339).",
+        default=None,
+        max_length=40,
+        description="First instant they no longer apply (RFC 3339).",
         json_schema_extra={"format": "date-time"},
     )
 
@@ -72,35 +77,46 @@ class PriceWindow(common.Model):
     )
 
     name: str = Field(min_length=1, description="Name shown in status and metrics, e.g. off-peak.")
-    start: str = Field(pattern=common.TIME_OF_DAY_PATTERN, description="Start, HH:MM, inclusive.")
+    start: str = Field(
+        pattern=common.TIME_OF_DAY_PATTERN, max_length=5, description="Start, HH:MM, inclusive."
+    )
     end: str = Field(
         pattern=common.TIME_OF_DAY_PATTERN,
+        max_length=5,
         description="End, HH:MM, exclusive; earlier than start crosses midnight.",
     )
     days: list[common.Weekday] | None = Field(
-        default=None, description="Days on which the window starts; every day when unset."
+        default=None,
+        max_length=7,
+        description="Days on which the window starts; every day when unset.",
     )
     models: list[str] | None = Field(
-        default=None, description="Served model names the window applies to; all when unset."
+        default=None,
+        max_length=64,
+        description="Served model names the window applies to; all when unset.",
     )
     multiplier: Decimal | None = Field(
         default=None,
         ge=0,
         le=10,
-        description="Factor on list prices inside the window (0.5 = half price)."
+        description="Factor on list prices inside the window (0.5 = half price).",
     )
     percent_off: Decimal | None = Field(
         default=None,
         ge=0,
         le=100,
-        description="Percent taken off list prices inside the window (75 = pay 25%)."
+        description="Percent taken off list prices inside the window (75 = pay 25%).",
     )
     effective_from: str | None = Field(
-        default=None, description="First instant the window applies (RFC 3339).",
+        default=None,
+        max_length=40,
+        description="First instant the window applies (RFC 3339).",
         json_schema_extra={"format": "date-time"},
     )
     effective_until: str | None = Field(
-        default=None, description="First instant it no longer applies (RFC 3339).",
+        default=None,
+        max_length=40,
+        description="First instant it no longer applies (RFC 3339).",
         json_schema_extra={"format": "date-time"},
     )
 
@@ -121,15 +137,19 @@ class PricingPlanSpec(common.Model):
     time_zone: str = Field(
         default="UTC",
         pattern=common.TIME_ZONE_PATTERN,
+        max_length=64,
         description="IANA time zone the windows are read in.",
         json_schema_extra={"x-kubernetes-validations": [common.TIME_ZONE_RULE]},
     )
     prices: TokenPrices = Field(description="Default list prices per million tokens.")
     models: list[ModelPrices] = Field(
-        default_factory=list, description="Per-model list prices and billable shares."
+        default_factory=list,
+        max_length=64,
+        description="Per-model list prices and billable shares.",
     )
     windows: list[PriceWindow] = Field(
         default_factory=list,
+        max_length=48,
         description="Time-of-day price windows; where several apply, the lowest factor wins.",
     )
     billable_fraction: common.Fraction = Field(

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# `make test`: installs everything the tests need on a fresh machine (Python packages, the Go-built
+# control plane, Prometheus from Debian), then lints and runs every test tier. Extra arguments go
+# to pytest. The control plane is started by the test session itself (or reused if already up).
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$ROOT_DIR"
+
+started=$SECONDS
+venv="$("$HACK_DIR/python-env.sh")"
+log "python environment ready ($((SECONDS - started))s)"
+"$HACK_DIR/install-bins.sh" >/dev/null
+log "control-plane binaries ready ($((SECONDS - started))s)"
+"$HACK_DIR/install-prometheus.sh"
+log "prometheus ready ($((SECONDS - started))s)"
+
+log "lint: ruff, mypy --strict, import layers"
+"$venv/bin/ruff" check operator tests
+"$venv/bin/ruff" format --check operator tests
+"$venv/bin/mypy"
+"$venv/bin/lint-imports" --no-cache >/dev/null
+log "CRDs match the models"
+"$venv/bin/tokenfleet" crds --check crds charts/tokenfleet/crds
+
+log "tests"
+"$venv/bin/python" -m pytest tests "$@"
+log "all done in $((SECONDS - started))s"
