@@ -1,0 +1,157 @@
+"""How much capacity a role should have one lead time from now, and why.
+
+A unit ordered now serves only after the lead time (provisioning plus warm-up), so the planner
+sizes for demand a lead time ahead. Three views are combined, and the largest wins:
+
+- *demand now* at the target utilisation: never plan below what is being served;
+- *expected demand* a lead time ahead, with the forecast's headroom on top: the baseline (the
+  median of the last hour) grown by the daily/weekly profile of recent days, or a steady ramp
+  extrapolated when the last minutes fit a straight line;
+- *surprise margin*: each time demand turned out higher than the baseline expected one lead
+  time earlier, the ratio is remembered and decays over an hour or two. Bursts cluster, so the
+  fleet keeps room for the next one while they last and gives it back when they stop. This is
+  what lets a fleet with one day of history, or none, keep late tokens low.
+
+Scaling down needs no forecast: releasing a unit is immediate, so only the way up is planned.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import statistics
+
+from tokenfleet.planner import config, history, settings
+
+WEEK_DAYS = 7
+
+
+@dataclasses.dataclass(frozen=True)
+class Surprise:
+    """The margin learned from demand above what the baseline expected; 1 means none."""
+
+    value: float = 1.0
+    at: float | None = None
+
+    def now(self, t: float, memory_seconds: float) -> float:
+        if self.at is None or self.value <= 1:
+            return 1.0
+        return 1 + (self.value - 1) * math.exp(-max(0.0, t - self.at) / memory_seconds)
+
+    def seen(self, t: float, ratio: float, memory_seconds: float) -> Surprise:
+        return Surprise(value=max(self.now(t, memory_seconds), ratio), at=t)
+
+
+def seasonal_growth(
+    profile: history.Profile, t: float, lead: float, lookback_days: int, tuning: settings.Tuning
+) -> tuple[float, int]:
+    """How much demand grew over one lead time at this time of day on recent days.
+
+    Returns (growth, days used). Growth is the median over the days of the profile's ratio of
+    the lead-time-ahead bucket (or the next, whichever is higher) to the bucket just before;
+    the same weekday a week ago counts twice. It is at least 1 (only ramps matter) and blended
+    in by the number of days, so a single day moves the forecast half way.
+    """
+    ratios: list[float] = []
+    days = 0
+    for k in range(1, lookback_days + 1):
+        then = t - k * history.DAY_SECONDS
+        before = profile.mean(profile.index(then - 1))
+        ahead_index = profile.index(then + lead)
+        ahead = [
+            m for m in (profile.mean(ahead_index), profile.mean(ahead_index + 1)) if m is not None
+        ]
+        if before is None or before <= 0 or not ahead:
+            continue
+        ratio = max(ahead) / before
+        ratios.extend([ratio, ratio] if k == WEEK_DAYS else [ratio])
+        days += 1
+    if not ratios:
+        return 1.0, 0
+    grown = min(max(statistics.median(ratios), 1.0), tuning.season_max_growth)
+    weight = min(1.0, days / tuning.season_full_weight_days)
+    return 1 + weight * (grown - 1), days
+
+
+@dataclasses.dataclass(frozen=True)
+class Outlook:
+    """One role's view a lead time ahead, in tokens per second."""
+
+    level: float
+    """Demand observed now."""
+    baseline: float
+    """Median demand over the baseline window."""
+    growth: float
+    """Seasonal growth over the lead time (1 without history)."""
+    seasonal_days: int
+    ramp: float | None
+    """Demand a lead time ahead on the fitted steady ramp, when there is one."""
+    expected: float
+    """baseline x growth: what the lead time should bring, barring surprises."""
+    surprise: float
+    """Margin learned from recent surprises (1 = none)."""
+    target: float
+    """Capacity at 100% wanted a lead time from now."""
+    driver: str
+    """Which view set the target: "demand", "forecast" or "surprise"."""
+
+
+def outlook(
+    role: config.RoleConfig,
+    autoscaling_forecast_enabled: bool,
+    headroom: float,
+    lookback_days: int,
+    samples: tuple[history.Sample, ...],
+    profile: history.Profile,
+    surprise: Surprise,
+    t: float,
+    level: float,
+    tuning: settings.Tuning,
+) -> Outlook:
+    """The capacity `role` should have a lead time after `t`, given what it remembers."""
+    at_target = level / role.target_utilization
+    if not autoscaling_forecast_enabled:
+        return Outlook(level, level, 1.0, 0, None, level, 1.0, at_target, "demand")
+    baseline = history.median_since(samples, t - tuning.baseline_window_seconds)
+    baseline = level if baseline is None else baseline
+    growth, days = seasonal_growth(profile, t, role.lead_seconds, lookback_days, tuning)
+    expected = baseline * growth
+    ramp = None
+    fitted = history.fit_line(samples, t - tuning.trend_window_seconds)
+    if fitted is not None:
+        line, n = fitted
+        if line.slope > 0 and line.r2 >= tuning.trend_min_r2 and n >= tuning.trend_min_samples:
+            ramp = line.value + line.slope * role.lead_seconds
+    margin = surprise.now(t, tuning.surprise_memory_seconds)
+    views = {
+        "demand": at_target,
+        "forecast": max(expected, level if ramp is None else ramp) * (1 + headroom),
+        "surprise": expected * margin,
+    }
+    driver = max(views, key=lambda name: views[name])
+    return Outlook(level, baseline, growth, days, ramp, expected, margin, views[driver], driver)
+
+
+def surprise_ratio(
+    forecasts: tuple[history.Sample, ...], t: float, lead: float, level: float, cap: float
+) -> float | None:
+    """Demand now over the baseline expected for now one lead time ago; None when unknown."""
+    expected = None
+    for made, value in forecasts:
+        if made > t - lead:
+            break
+        expected = value
+    if expected is None or expected <= 0:
+        return None
+    return min(level / expected, cap)
+
+
+def keep_forecasts(
+    forecasts: tuple[history.Sample, ...], t: float, expected: float, lead: float
+) -> tuple[history.Sample, ...]:
+    """Forecasts still needed: those of the last lead time and the newest one older than it."""
+    kept = (*forecasts, (t, expected))
+    start = 0
+    while start + 1 < len(kept) and kept[start + 1][0] <= t - lead:
+        start += 1
+    return kept[start:]
