@@ -76,7 +76,10 @@ scrape_configs:
         refresh_interval: 5s
 YAML
 fi
-promtool check config "$config" >/dev/null || die "invalid Prometheus config $config"
+if ! promtool check config "$config" >&2; then
+  "$HACK_DIR/prometheus-down.sh"
+  die "invalid Prometheus config $config"
+fi
 
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 url="http://127.0.0.1:$port"
