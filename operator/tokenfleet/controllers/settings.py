@@ -1,0 +1,52 @@
+"""Operator settings: nested typed groups, each field with its unit and why its default.
+
+Every CLI flag of `tokenfleet run` has an environment fallback (TOKENFLEET_<FLAG>), so the Helm
+chart configures the operator through env without templating command lines.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+
+@dataclasses.dataclass(frozen=True)
+class ClockSettings:
+    """Which clock the whole process runs on."""
+
+    start: dt.datetime | None = None
+    """Wall-clock instant the process clock starts at; None = the real time."""
+    speed: float = 1.0
+    """How many clock seconds pass per real second; `make demo` uses e.g. 288 (a day in 5 min)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class ReconcileSettings:
+    """How often controllers look again, in *clock* seconds (converted to real seconds)."""
+
+    inference_interval: float = 30.0
+    """Seconds between reconciles of an InferenceDeployment: units, gang health, router, status."""
+    pool_interval: float = 30.0
+    """Seconds between reconciles of a GPUNodePool: sizing, provisioning, lending."""
+    pricing_interval: float = 60.0
+    """Upper bound between PricingPlan status refreshes (they also wake at window edges)."""
+    min_real_interval: float = 0.5
+    """Never reconcile more often than this many real seconds, however fast the clock runs."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """Everything `tokenfleet run` needs, passed explicitly (never through globals)."""
+
+    namespaces: tuple[str, ...] = ()
+    """Namespaces to watch; empty = the whole cluster."""
+    kubeconfig: str | None = None
+    """Kubeconfig path; None = in-cluster config, else the default kubeconfig."""
+    metrics_port: int = 8080
+    """Port of the operator's /metrics (0 = do not serve)."""
+    metrics_host: str = "0.0.0.0"
+    """Address /metrics binds to."""
+    peering: str | None = None
+    """kopf peering object name; set so that two replicas are safe (one is active)."""
+    clock: ClockSettings = dataclasses.field(default_factory=ClockSettings)
+    reconcile: ReconcileSettings = dataclasses.field(default_factory=ReconcileSettings)
