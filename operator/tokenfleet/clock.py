@@ -35,23 +35,32 @@ class WallClock:
 
 
 class ScaledClock:
-    """Starts at `start` when created and runs `speed` times faster than real time."""
+    """Reads `start` at the real instant `anchor` and runs `speed` times faster than real time.
 
-    def __init__(self, start: dt.datetime, speed: float) -> None:
+    The anchor is a real (epoch) time rather than a process-local monotonic origin, so separate
+    processes given the same start, speed and anchor (the operator and the engine-metrics
+    simulator of `make demo`) agree on the time.
+    """
+
+    def __init__(self, start: dt.datetime, speed: float, anchor: float | None = None) -> None:
         if start.tzinfo is None:
             raise ValueError("start must be timezone-aware")
         if speed <= 0:
             raise ValueError("speed must be positive")
         self._start = start
         self._speed = speed
-        self._origin = time.monotonic()
+        self._anchor = time.time() if anchor is None else anchor
 
     @property
     def speed(self) -> float:
         return self._speed
 
+    @property
+    def anchor(self) -> float:
+        return self._anchor
+
     def now(self) -> dt.datetime:
-        elapsed = (time.monotonic() - self._origin) * self._speed
+        elapsed = (time.time() - self._anchor) * self._speed
         return self._start + dt.timedelta(seconds=elapsed)
 
     def real_seconds(self, clock_seconds: float) -> float:
