@@ -6,10 +6,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from tokenfleet.commands import crds, enginesim
+from tokenfleet.commands import crds, enginesim, run
 
 # Each module has `register(subparsers)`, which adds its parser and sets `func(args) -> int`.
-COMMANDS = [crds, enginesim]
+COMMANDS = [run, crds, enginesim]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -18,6 +18,8 @@ class ClockSettings:
     """Wall-clock instant the process clock starts at; None = the real time."""
     speed: float = 1.0
     """How many clock seconds pass per real second; `make demo` uses e.g. 288 (a day in 5 min)."""
+    anchor: float | None = None
+    """Real epoch seconds at which the clock reads `start`; share it between processes."""
 
 
 @dataclasses.dataclass(frozen=True)

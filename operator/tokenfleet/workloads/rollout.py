@@ -26,18 +26,16 @@ class ObservedUnit:
     """One unit as the controller found it."""
 
     index: int
-    template_hash: str | None
-    """The StatefulSet's template hash; None when the StatefulSet does not exist."""
+    exists: bool
+    """The unit's StatefulSet exists."""
+    outdated: bool
+    """Its template differs from a fresh rendering of the spec."""
     pods_ready: int
     """Pods Ready and on the StatefulSet's current template."""
     nodes: int
     """Pods the unit needs (nodesPerUnit)."""
     failed: bool = False
     """A pod failed or restarted: the gang is broken."""
-
-    @property
-    def exists(self) -> bool:
-        return self.template_hash is not None
 
     @property
     def ready(self) -> bool:
@@ -61,12 +59,10 @@ class RolePlan:
     reason: str = ""
 
 
-def plan_role(
-    desired: int, min_units: int, want_hash: str, observed: Sequence[ObservedUnit]
-) -> RolePlan:
+def plan_role(desired: int, min_units: int, observed: Sequence[ObservedUnit]) -> RolePlan:
     """Decide one reconcile step for one role (see the module docstring for the rules)."""
     units = {u.index: u for u in observed if u.exists}
-    outdated = sorted(i for i, u in units.items() if i < desired and u.template_hash != want_hash)
+    outdated = sorted(i for i, u in units.items() if i < desired and u.outdated)
     ready = {i for i, u in units.items() if u.ready}
     # A surge unit (index `desired`) exists only while an outdated unit cannot be rolled
     # without dropping below `min_units` ready units.
@@ -76,7 +72,7 @@ def plan_role(
     )
     surging = surging or (
         desired in units
-        and units[desired].template_hash == want_hash
+        and not units[desired].outdated
         and any(i not in ready for i in range(desired))
     )
     target = desired + 1 if surging else desired
@@ -87,9 +83,7 @@ def plan_role(
         reasons.append(f"remove unit(s) {', '.join(map(str, remove))}")
     apply = [i for i in range(target) if i not in units]
     reasons += [f"create unit {i}" + (" (surge)" if i == desired else "") for i in apply]
-    recreate = [
-        i for i, u in units.items() if i < target and u.failed and u.template_hash == want_hash
-    ]
+    recreate = [i for i, u in units.items() if i < target and u.failed and not u.outdated]
     reasons += [f"recreate unit {i}: a pod failed or restarted" for i in recreate]
 
     if outdated:
@@ -108,7 +102,7 @@ def plan_role(
         else:
             apply.append(candidate)
             recreate.append(candidate)
-            reasons.append(f"roll unit {candidate} to template {want_hash[:8]}")
+            reasons.append(f"roll unit {candidate} to the new template")
 
     live = tuple(sorted(i for i in ready if i < target and i not in recreate))
     return RolePlan(

@@ -5,38 +5,41 @@ from __future__ import annotations
 
 from tokenfleet.workloads import rollout
 
-OLD, NEW = "old0000000000000", "new0000000000000"
+OLD, NEW = "old", "new"
 
 
-def unit(
-    i: int, h: str | None = NEW, ready: bool = True, failed: bool = False
-) -> rollout.ObservedUnit:
+def unit(i: int, h: str = NEW, ready: bool = True, failed: bool = False) -> rollout.ObservedUnit:
     return rollout.ObservedUnit(
-        index=i, template_hash=h, pods_ready=4 if ready else 1, nodes=4, failed=failed
+        index=i,
+        exists=True,
+        outdated=h == OLD,
+        pods_ready=4 if ready else 1,
+        nodes=4,
+        failed=failed,
     )
 
 
 def test_missing_units_are_created_and_nothing_is_live_yet() -> None:
-    plan = rollout.plan_role(desired=2, min_units=1, want_hash=NEW, observed=[])
+    plan = rollout.plan_role(desired=2, min_units=1, observed=[])
     assert plan.apply == (0, 1) and plan.recreate == () and plan.remove == ()
     assert plan.live == () and plan.target_units == 2
     assert plan.reason == "create unit 0; create unit 1"
 
 
 def test_a_steady_role_does_nothing() -> None:
-    plan = rollout.plan_role(2, 1, NEW, [unit(0), unit(1)])
+    plan = rollout.plan_role(2, 1, [unit(0), unit(1)])
     assert (plan.apply, plan.recreate, plan.remove, plan.live) == ((), (), (), (0, 1))
     assert plan.reason == "steady"
 
 
 def test_scale_down_removes_the_highest_units_and_takes_them_out_of_the_router() -> None:
-    plan = rollout.plan_role(1, 1, NEW, [unit(0), unit(1), unit(2)])
+    plan = rollout.plan_role(1, 1, [unit(0), unit(1), unit(2)])
     assert plan.remove == (2, 1)
     assert plan.live == (0,)
 
 
 def test_a_failed_unit_is_recreated_whole_and_leaves_the_router() -> None:
-    plan = rollout.plan_role(2, 1, NEW, [unit(0), unit(1, ready=False, failed=True)])
+    plan = rollout.plan_role(2, 1, [unit(0), unit(1, ready=False, failed=True)])
     assert plan.recreate == (1,) and plan.apply == ()
     assert plan.live == (0,)
     assert "recreate unit 1" in plan.reason
@@ -44,41 +47,41 @@ def test_a_failed_unit_is_recreated_whole_and_leaves_the_router() -> None:
 
 def test_a_template_change_rolls_one_unit_at_a_time() -> None:
     # Step 1: three ready units on the old template, min 1: roll unit 0 first.
-    plan = rollout.plan_role(3, 1, NEW, [unit(0, OLD), unit(1, OLD), unit(2, OLD)])
+    plan = rollout.plan_role(3, 1, [unit(0, OLD), unit(1, OLD), unit(2, OLD)])
     assert plan.apply == (0,) and plan.recreate == (0,) and plan.live == (1, 2)
     # Step 2: unit 0 is coming up on the new template: wait, roll nothing else.
-    plan = rollout.plan_role(3, 1, NEW, [unit(0, NEW, ready=False), unit(1, OLD), unit(2, OLD)])
+    plan = rollout.plan_role(3, 1, [unit(0, NEW, ready=False), unit(1, OLD), unit(2, OLD)])
     assert plan.apply == () and plan.recreate == ()
     assert "waiting for unit(s) 0" in plan.reason
     # Step 3: unit 0 ready: roll unit 1.
-    plan = rollout.plan_role(3, 1, NEW, [unit(0), unit(1, OLD), unit(2, OLD)])
+    plan = rollout.plan_role(3, 1, [unit(0), unit(1, OLD), unit(2, OLD)])
     assert plan.recreate == (1,) and plan.live == (0, 2)
     # Step 4: the last one.
-    plan = rollout.plan_role(3, 1, NEW, [unit(0), unit(1), unit(2, OLD)])
+    plan = rollout.plan_role(3, 1, [unit(0), unit(1), unit(2, OLD)])
     assert plan.recreate == (2,)
     # Step 5: done.
-    assert rollout.plan_role(3, 1, NEW, [unit(0), unit(1), unit(2)]).reason == "steady"
+    assert rollout.plan_role(3, 1, [unit(0), unit(1), unit(2)]).reason == "steady"
 
 
 def test_a_roll_at_the_minimum_surges_one_unit_first() -> None:
     # Step 1: one unit, min 1: rolling it would leave none ready, so start a surge unit.
-    plan = rollout.plan_role(1, 1, NEW, [unit(0, OLD)])
+    plan = rollout.plan_role(1, 1, [unit(0, OLD)])
     assert plan.apply == (1,) and plan.recreate == () and plan.target_units == 2
     assert plan.live == (0,)
     assert "waiting for unit(s) 1" in plan.reason
     # Step 2: the surge unit is up: now unit 0 can roll; both stay.
-    plan = rollout.plan_role(1, 1, NEW, [unit(0, OLD), unit(1)])
+    plan = rollout.plan_role(1, 1, [unit(0, OLD), unit(1)])
     assert plan.recreate == (0,) and plan.remove == () and plan.live == (1,)
 
 
 def test_the_surge_stays_until_the_rolled_unit_is_ready() -> None:
-    plan = rollout.plan_role(1, 1, NEW, [unit(0, NEW, ready=False), unit(1)])
+    plan = rollout.plan_role(1, 1, [unit(0, NEW, ready=False), unit(1)])
     assert plan.remove == ()
     assert plan.live == (1,)
-    plan = rollout.plan_role(1, 1, NEW, [unit(0), unit(1)])
+    plan = rollout.plan_role(1, 1, [unit(0), unit(1)])
     assert plan.remove == (1,) and plan.live == (0,)
 
 
 def test_min_zero_rolls_without_surge() -> None:
-    plan = rollout.plan_role(1, 0, NEW, [unit(0, OLD)])
+    plan = rollout.plan_role(1, 0, [unit(0, OLD)])
     assert plan.recreate == (0,) and plan.target_units == 1

@@ -1,0 +1,95 @@
+"""`tokenfleet run`: the operator. Every flag has a TOKENFLEET_* environment fallback."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import logging
+import os
+from typing import Any
+
+from tokenfleet.controllers import operator
+from tokenfleet.controllers import settings as settings_mod
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    return os.environ.get(f"TOKENFLEET_{name}", default)
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "run",
+        help="run the operator",
+        description="Run the tokenfleet operator against the current kubeconfig or in-cluster.",
+    )
+    parser.add_argument(
+        "--namespace",
+        action="append",
+        default=[n for n in (_env("NAMESPACES") or "").split(",") if n],
+        help="watch only this namespace (repeatable; env TOKENFLEET_NAMESPACES, comma-separated); "
+        "default: the whole cluster",
+    )
+    parser.add_argument("--kubeconfig", default=_env("KUBECONFIG", os.environ.get("KUBECONFIG")))
+    parser.add_argument(
+        "--metrics-port",
+        type=int,
+        default=int(_env("METRICS_PORT", "8080") or 8080),
+        help="port of /metrics, 0 to disable (env TOKENFLEET_METRICS_PORT)",
+    )
+    parser.add_argument("--metrics-host", default=_env("METRICS_HOST", "0.0.0.0"))
+    parser.add_argument(
+        "--peering",
+        default=_env("PEERING"),
+        help="kopf peering name, for more than one replica (env TOKENFLEET_PEERING)",
+    )
+    parser.add_argument(
+        "--clock-start",
+        type=dt.datetime.fromisoformat,
+        default=_env("CLOCK_START"),
+        help="start the process clock at this ISO 8601 instant (env TOKENFLEET_CLOCK_START)",
+    )
+    parser.add_argument(
+        "--clock-speed",
+        type=float,
+        default=float(_env("CLOCK_SPEED", "1") or 1),
+        help="run the process clock N times faster than real time (env TOKENFLEET_CLOCK_SPEED)",
+    )
+    parser.add_argument(
+        "--clock-anchor",
+        type=float,
+        default=_env("CLOCK_ANCHOR"),
+        help="real epoch seconds at which the clock reads --clock-start (share with enginesim)",
+    )
+    parser.add_argument("--verbose", "-v", action="store_true")
+    parser.set_defaults(func=run)
+
+
+def settings_from(args: argparse.Namespace) -> settings_mod.Settings:
+    start = args.clock_start
+    if isinstance(start, str):
+        start = dt.datetime.fromisoformat(start)
+    if start is not None and start.tzinfo is None:
+        raise SystemExit("--clock-start needs a time zone offset, e.g. 2025-01-06T00:00:00+00:00")
+    return settings_mod.Settings(
+        namespaces=tuple(args.namespace),
+        kubeconfig=args.kubeconfig,
+        metrics_port=args.metrics_port,
+        metrics_host=args.metrics_host,
+        peering=args.peering,
+        clock=settings_mod.ClockSettings(
+            start=start,
+            speed=args.clock_speed,
+            anchor=float(args.clock_anchor) if args.clock_anchor is not None else None,
+        ),
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    op = operator.build(settings_from(args))
+    asyncio.run(operator.serve(op))
+    return 0

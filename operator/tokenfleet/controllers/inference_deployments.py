@@ -1,0 +1,435 @@
+"""InferenceDeployment controller: units of engine pods, gang health, router, status.
+
+Thin by design: it reads the deployment, its pool and its units; asks the pure code
+(`workloads.rollout`, the renderers) what to do; applies that with server-side apply; and
+reports status, conditions and events. Units are owned by the InferenceDeployment, so deleting
+it leaves nothing behind (the garbage collector removes StatefulSets, Services and pods).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+import kopf
+import pydantic
+
+from tokenfleet.api import common
+from tokenfleet.api import gpu_node_pool as pool_api
+from tokenfleet.api import inference_deployment as infd_api
+from tokenfleet.controllers import conditions, desired_units
+from tokenfleet.controllers import context as context_mod
+from tokenfleet.kube import client as kube_client
+from tokenfleet.workloads import errors as render_errors
+from tokenfleet.workloads import labels, lws, naming, observe, rollout, router, units
+
+log = logging.getLogger(__name__)
+PLURAL = "inferencedeployments"
+
+
+def owner_reference(body: Mapping[str, Any]) -> dict[str, Any]:
+    meta = body["metadata"]
+    return {
+        "apiVersion": common.API_VERSION,
+        "kind": "InferenceDeployment",
+        "name": meta["name"],
+        "uid": meta["uid"],
+        "controller": True,
+        "blockOwnerDeletion": True,
+    }
+
+
+class Reconciler:
+    """One reconcile of one InferenceDeployment at a time (timer and change handlers share it)."""
+
+    def __init__(self, ctx: context_mod.Context) -> None:
+        self.ctx = ctx
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def _lock(self, key: str) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault(key, threading.Lock())
+
+    def reconcile(self, body: Mapping[str, Any]) -> None:
+        meta = body["metadata"]
+        lock = self._lock(f"{meta['namespace']}/{meta['name']}")
+        if not lock.acquire(blocking=False):
+            return  # another handler is reconciling this object right now
+        try:
+            self._reconcile(body)
+        finally:
+            lock.release()
+
+    def _reconcile(self, body: Mapping[str, Any]) -> None:
+        kube = self.ctx.kube
+        meta = body["metadata"]
+        generation = meta.get("generation")
+        try:
+            # Only the spec is validated: status may hold fields other writers put there.
+            infd = infd_api.InferenceDeployment.model_validate(
+                {"metadata": dict(meta), "spec": dict(body["spec"])}
+            )
+        except pydantic.ValidationError as exc:
+            self._status(body, {}, [_cond_invalid(str(exc), generation)])
+            return
+        pool_body = kube.get_or_none(
+            common.API_VERSION, "GPUNodePool", infd.spec.node_pool_ref.name
+        )
+        if pool_body is None:
+            message = (
+                f"GPUNodePool {infd.spec.node_pool_ref.name!r} does not exist: create it or fix "
+                "spec.nodePoolRef"
+            )
+            self._status(body, {}, [_cond("Ready", False, "PoolNotFound", message, generation)])
+            self._event(body, "PoolNotFound", message, warning=True)
+            return
+        pool = pool_api.GPUNodePool.model_validate(pool_body)
+        owner = owner_reference(body)
+        desired = desired_units.initial_or_decided(infd, self.ctx.clock.now(), body.get("status"))
+        try:
+            if infd.spec.backend is infd_api.Backend.LEADERWORKERSET:
+                roles = self._reconcile_lws(body, infd, pool.spec, desired, owner)
+            else:
+                roles = self._reconcile_statefulsets(body, infd, pool.spec, desired, owner)
+        except render_errors.RenderError as exc:
+            message = str(exc)
+            self._status(body, {}, [_cond("Ready", False, "InvalidSpec", message, generation)])
+            self._event(body, "InvalidSpec", message, warning=True)
+            return
+        except kube_client.NotFound as exc:
+            message = f"cannot create the units: {exc.message}"
+            self._status(body, {}, [_cond("Ready", False, "BackendMissing", message, generation)])
+            return
+        self._status(body, roles, _role_conditions(roles, infd, generation))
+
+    # --- built-in backend: one StatefulSet + headless Service per unit ------------------------
+
+    def _reconcile_statefulsets(
+        self,
+        body: Mapping[str, Any],
+        infd: infd_api.InferenceDeployment,
+        pool: pool_api.GPUNodePoolSpec,
+        desired: Mapping[str, int],
+        owner: dict[str, Any],
+    ) -> dict[str, _RoleOutcome]:
+        kube = self.ctx.kube
+        name, namespace = body["metadata"]["name"], body["metadata"]["namespace"]
+        outcomes: dict[str, _RoleOutcome] = {}
+        leaders: dict[str, list[str]] = {}
+        pending_removals: list[tuple[str, int]] = []
+        for role, spec in infd.spec.roles.items():
+            selector = labels.role_labels(name, role)
+            statefulsets = kube.list("apps/v1", "StatefulSet", namespace, selector)
+            pods = kube.list("v1", "Pod", namespace, selector)
+            self._label_ranks(pods, namespace)
+            want = desired.get(role, spec.min_units)
+            indices = {observe.unit_index(s) for s in statefulsets} | set(range(want + 1))
+            rendered = {
+                i: units.unit_objects(infd, pool, role, i, owner)
+                for i in sorted(x for x in indices if x is not None)
+            }
+            hashes = {i: observe.sts_hash(objs[1]) or "" for i, objs in rendered.items()}
+            observed = observe.observe_units(statefulsets, pods, hashes, spec.nodes_per_unit)
+            plan = rollout.plan_role(want, spec.min_units, observed)
+            for index in plan.apply:
+                for obj in rendered[index]:
+                    kube.apply(obj)
+            for index in plan.recreate:
+                self._recreate_unit(body, name, namespace, role, index, pods)
+            pending_removals += [(role, i) for i in plan.remove]
+            leaders[role] = [naming.leader_host(name, role, i, namespace) for i in plan.live]
+            if plan.apply or plan.remove or plan.recreate:
+                self._event(body, "Units", f"{role}: {plan.reason}")
+            outcomes[role] = _RoleOutcome(
+                desired=want,
+                ready=len(plan.live),
+                nodes_per_unit=spec.nodes_per_unit,
+                min_units=spec.min_units,
+                reason=plan.reason,
+                failed=any(u.failed for u in observed),
+                progressing=bool(plan.apply or plan.recreate or plan.remove)
+                or len(plan.live) != want,
+                pods_bound=sum(1 for p in pods if p.get("spec", {}).get("nodeName")),
+            )
+        # The router drops units before their pods go: apply it first, then remove.
+        for obj in router.router_objects(infd, leaders, owner):
+            kube.apply(obj)
+        for removed_role, index in pending_removals:
+            unit = naming.unit_name(name, removed_role, index)
+            kube.delete("apps/v1", "StatefulSet", unit, namespace)
+            kube.delete("v1", "Service", unit, namespace)
+        return outcomes
+
+    def _label_ranks(self, pods: list[dict[str, Any]], namespace: str) -> None:
+        for pod in pods:
+            patch = labels.rank_patch(pod)
+            if patch is not None:
+                self.ctx.kube.patch("v1", "Pod", pod["metadata"]["name"], patch, namespace)
+
+    def _recreate_unit(
+        self,
+        body: Mapping[str, Any],
+        name: str,
+        namespace: str,
+        role: str,
+        index: int,
+        pods: list[dict[str, Any]],
+    ) -> None:
+        """Delete every pod of the unit together; the StatefulSet starts them again as a gang."""
+        members = [p for p in pods if observe.unit_index(p) == index]
+        recreate_pods(self.ctx.kube, members, namespace)
+        self._event(body, "UnitRecreated", f"{role} unit {index}: all {len(members)} pods")
+
+    # --- LeaderWorkerSet backend ---------------------------------------------------------------
+
+    def _reconcile_lws(
+        self,
+        body: Mapping[str, Any],
+        infd: infd_api.InferenceDeployment,
+        pool: pool_api.GPUNodePoolSpec,
+        desired: Mapping[str, int],
+        owner: dict[str, Any],
+    ) -> dict[str, _RoleOutcome]:
+        kube = self.ctx.kube
+        name, namespace = body["metadata"]["name"], body["metadata"]["namespace"]
+        outcomes: dict[str, _RoleOutcome] = {}
+        leaders: dict[str, list[str]] = {}
+        for role, spec in infd.spec.roles.items():
+            want = desired.get(role, spec.min_units)
+            applied = kube.apply(lws.leaderworkerset(infd, pool, role, want, owner))
+            ready = int((applied.get("status") or {}).get("readyReplicas") or 0)
+            leaders[role] = [
+                naming.lws_leader_host(name, role, i, namespace) for i in range(min(ready, want))
+            ]
+            outcomes[role] = _RoleOutcome(
+                desired=want,
+                ready=min(ready, want),
+                nodes_per_unit=spec.nodes_per_unit,
+                min_units=spec.min_units,
+                reason="LeaderWorkerSet applied",
+                failed=False,
+                progressing=ready != want,
+                pods_bound=0,
+            )
+        for obj in router.router_objects(infd, leaders, owner):
+            kube.apply(obj)
+        return outcomes
+
+    # --- status and events ----------------------------------------------------------------------
+
+    def _status(
+        self,
+        body: Mapping[str, Any],
+        roles: Mapping[str, _RoleOutcome],
+        new_conditions: list[dict[str, Any]],
+    ) -> None:
+        meta = body["metadata"]
+        previous = (body.get("status") or {}).get("conditions")
+        status: dict[str, Any] = {
+            "observedGeneration": meta.get("generation"),
+            "conditions": conditions.merge(previous, new_conditions, self.ctx.now_rfc3339()),
+        }
+        if roles:
+            status["roles"] = {
+                role: {
+                    "desiredUnits": o.desired,
+                    "readyUnits": o.ready,
+                    "desiredNodes": o.desired * o.nodes_per_unit,
+                    "readyNodes": o.ready * o.nodes_per_unit,
+                }
+                for role, o in roles.items()
+            }
+            status["readyUnits"] = (
+                f"{sum(o.ready for o in roles.values())}/{sum(o.desired for o in roles.values())}"
+            )
+            status["nodes"] = sum(o.pods_bound for o in roles.values())
+        self.ctx.kube.apply_status(
+            {
+                "apiVersion": common.API_VERSION,
+                "kind": "InferenceDeployment",
+                "metadata": {"name": meta["name"], "namespace": meta["namespace"]},
+                "status": status,
+            }
+        )
+
+    def _event(
+        self, body: Mapping[str, Any], reason: str, message: str, warning: bool = False
+    ) -> None:
+        self.ctx.kube.event(
+            {"apiVersion": common.API_VERSION, "kind": "InferenceDeployment", **body},
+            reason,
+            message,
+            type_="Warning" if warning else "Normal",
+            now_rfc3339=self.ctx.now_rfc3339(),
+        )
+
+
+class _RoleOutcome:
+    """What one reconcile saw and did for one role."""
+
+    def __init__(
+        self,
+        *,
+        desired: int,
+        ready: int,
+        nodes_per_unit: int,
+        min_units: int,
+        reason: str,
+        failed: bool,
+        progressing: bool,
+        pods_bound: int,
+    ) -> None:
+        self.desired = desired
+        self.ready = ready
+        self.nodes_per_unit = nodes_per_unit
+        self.min_units = min_units
+        self.reason = reason
+        self.failed = failed
+        self.progressing = progressing
+        self.pods_bound = pods_bound
+
+
+def recreate_pods(kube: kube_client.Kube, members: list[dict[str, Any]], namespace: str) -> None:
+    """Mark then delete pods, so that their deletion is known to be ours."""
+    for pod in members:
+        pod_name = pod["metadata"]["name"]
+        try:
+            kube.patch(
+                "v1",
+                "Pod",
+                pod_name,
+                {"metadata": {"annotations": {observe.RECREATING: "true"}}},
+                namespace,
+            )
+        except kube_client.NotFound:
+            continue
+        kube.delete("v1", "Pod", pod_name, namespace)
+
+
+def _cond(type_: str, ok: bool, reason: str, message: str, gen: int | None) -> dict[str, Any]:
+    return conditions.condition(type_, ok, reason, message, gen)
+
+
+def _cond_invalid(message: str, gen: int | None) -> dict[str, Any]:
+    return _cond("Ready", False, "InvalidSpec", message[:1000], gen)
+
+
+def _role_conditions(
+    roles: Mapping[str, _RoleOutcome], infd: infd_api.InferenceDeployment, gen: int | None
+) -> list[dict[str, Any]]:
+    short = [r for r, o in roles.items() if o.ready < o.desired]
+    below_min = [r for r, o in roles.items() if o.ready < o.min_units]
+    failed = [r for r, o in roles.items() if o.failed]
+    progressing = [r for r, o in roles.items() if o.progressing]
+    summary = ", ".join(f"{r} {o.ready}/{o.desired}" for r, o in roles.items())
+    return [
+        _cond(
+            "Ready",
+            not short,
+            "AllUnitsReady" if not short else "UnitsNotReady",
+            f"ready/desired units: {summary}",
+            gen,
+        ),
+        _cond(
+            "Progressing",
+            bool(progressing),
+            "Scaling" if progressing else "Stable",
+            "; ".join(f"{r}: {roles[r].reason}" for r in progressing) or "no change under way",
+            gen,
+        ),
+        _cond(
+            "Degraded",
+            bool(below_min or failed),
+            "BelowMinimum" if below_min else ("UnitFailed" if failed else "AsDesired"),
+            (
+                f"fewer ready units than minUnits in {', '.join(below_min)}"
+                if below_min
+                else (f"a unit failed in {', '.join(failed)}" if failed else "no role degraded")
+            ),
+            gen,
+        ),
+    ]
+
+
+def on_pod_event(ctx: context_mod.Context, event: Mapping[str, Any]) -> None:
+    """A pod of a unit was deleted by someone else: recreate its whole unit (gang semantics)."""
+    if event.get("type") != "DELETED":
+        return
+    pod = event.get("object") or {}
+    meta = pod.get("metadata", {})
+    if observe.RECREATING in (meta.get("annotations") or {}):
+        return
+    owner = next(
+        (o for o in meta.get("ownerReferences") or [] if o.get("kind") == "StatefulSet"), None
+    )
+    index = observe.unit_index(pod)
+    if owner is None or index is None:
+        return
+    namespace = meta["namespace"]
+    sts = ctx.kube.get_or_none("apps/v1", "StatefulSet", owner["name"], namespace)
+    if sts is None or sts["metadata"].get("uid") != owner.get("uid"):
+        return
+    if sts["metadata"].get("deletionTimestamp"):
+        return
+    unit_selector = {k: v for k, v in (meta.get("labels") or {}).items() if k in _UNIT_KEYS}
+    members = ctx.kube.list("v1", "Pod", namespace, unit_selector)
+    recreate_pods(ctx.kube, members, namespace)
+    infd_owner = next(
+        (o for o in sts["metadata"].get("ownerReferences") or [] if o.get("kind") == PLURAL_KIND),
+        None,
+    )
+    if infd_owner is not None:
+        ctx.kube.event(
+            {
+                "apiVersion": common.API_VERSION,
+                "kind": PLURAL_KIND,
+                "metadata": {
+                    "name": infd_owner["name"],
+                    "namespace": namespace,
+                    "uid": infd_owner.get("uid"),
+                },
+            },
+            "UnitRecreated",
+            f"pod {meta['name']} was deleted: recreating unit {owner['name']} "
+            f"({len(members)} other pods)",
+            now_rfc3339=ctx.now_rfc3339(),
+        )
+
+
+PLURAL_KIND = "InferenceDeployment"
+_UNIT_KEYS = (labels.NAME, labels.DEPLOYMENT, labels.ROLE, labels.UNIT)
+
+
+def register(registry: kopf.OperatorRegistry, ctx: context_mod.Context) -> Reconciler:
+    """Add the InferenceDeployment handlers to `registry`."""
+    reconciler = Reconciler(ctx)
+    resource = (common.GROUP, common.VERSION, PLURAL)
+
+    def on_change(body: kopf.Body, **_: Any) -> None:
+        reconciler.reconcile(body)
+
+    for decorator in (kopf.on.create, kopf.on.update, kopf.on.resume):
+        decorator(*resource, registry=registry, id="reconcile")(on_change)
+
+    kopf.timer(
+        *resource,
+        registry=registry,
+        id="reconcile-timer",
+        interval=ctx.interval(ctx.settings.reconcile.inference_interval),
+        idle=None,
+    )(on_change)
+
+    def pod_event(event: kopf.RawEvent, **_: Any) -> None:
+        on_pod_event(ctx, event)
+
+    kopf.on.event(
+        "",
+        "v1",
+        "pods",
+        registry=registry,
+        labels={labels.NAME: labels.ENGINE_APP, labels.UNIT: kopf.PRESENT},
+    )(pod_event)
+    return reconciler

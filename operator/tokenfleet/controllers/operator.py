@@ -1,0 +1,117 @@
+"""The operator process: one kopf registry, one clock, one Kubernetes client, all controllers.
+
+`build` is separate from `run` so that tests can start the very same operator in-process
+against the test cluster, with a fake or scaled clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import threading
+from collections.abc import Callable
+
+import kopf
+
+from tokenfleet import clock as clock_mod
+from tokenfleet.controllers import context as context_mod
+from tokenfleet.controllers import inference_deployments, login
+from tokenfleet.controllers import settings as settings_mod
+from tokenfleet.kube import client as kube_client
+
+log = logging.getLogger(__name__)
+
+# Each controller module has `register(registry, ctx)`.
+CONTROLLERS: list[Callable[[kopf.OperatorRegistry, context_mod.Context], object]] = [
+    inference_deployments.register,
+]
+
+
+def make_clock(settings: settings_mod.ClockSettings) -> clock_mod.Clock:
+    if settings.start is None and settings.speed == 1.0:
+        return clock_mod.WallClock()
+    start = settings.start or clock_mod.WallClock().now()
+    return clock_mod.ScaledClock(start, settings.speed, settings.anchor)
+
+
+@dataclasses.dataclass
+class Operator:
+    """A built operator: its registry and context, ready to run."""
+
+    registry: kopf.OperatorRegistry
+    ctx: context_mod.Context
+    kopf_settings: kopf.OperatorSettings
+
+
+def build(
+    settings: settings_mod.Settings,
+    *,
+    clock: clock_mod.Clock | None = None,
+    kube: kube_client.Kube | None = None,
+) -> Operator:
+    ctx = context_mod.Context(
+        clock=clock or make_clock(settings.clock),
+        kube=kube or kube_client.Kube.from_kubeconfig(settings.kubeconfig),
+        settings=settings,
+    )
+    registry = kopf.OperatorRegistry()
+    login.register(registry, ctx.kube)
+    for register in CONTROLLERS:
+        register(registry, ctx)
+    kopf_settings = kopf.OperatorSettings()
+    # Handler progress lives in annotations: status belongs to the status the controllers write.
+    kopf_settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(
+        prefix="tokenfleet.io"
+    )
+    kopf_settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
+        prefix="tokenfleet.io", key="last-handled-configuration"
+    )
+    kopf_settings.posting.enabled = False  # events are ours, with reasons an SRE can filter on
+    kopf_settings.watching.server_timeout = 300
+    kopf_settings.execution.max_workers = 16
+    if settings.peering:
+        kopf_settings.peering.name = settings.peering
+        kopf_settings.peering.mandatory = True
+    return Operator(registry=registry, ctx=ctx, kopf_settings=kopf_settings)
+
+
+async def serve(op: Operator, stop_flag: asyncio.Event | None = None) -> None:
+    """Run until `stop_flag` is set (or forever)."""
+    settings = op.ctx.settings
+    await kopf.operator(
+        registry=op.registry,
+        settings=op.kopf_settings,
+        standalone=not settings.peering,
+        clusterwide=not settings.namespaces,
+        namespaces=list(settings.namespaces),
+        stop_flag=stop_flag,
+        memo=kopf.Memo(ctx=op.ctx),
+    )
+
+
+class InThread:
+    """An operator running in a background thread, for tests and the demo driver."""
+
+    def __init__(self, op: Operator) -> None:
+        self.op = op
+        self._loop = asyncio.new_event_loop()
+        self._stop: asyncio.Event | None = None
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._main, name="tokenfleet-operator", daemon=True)
+
+    def _main(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        self._stop = asyncio.Event()
+        self._ready.set()
+        self._loop.run_until_complete(serve(self.op, self._stop))
+
+    def __enter__(self) -> InThread:
+        self._thread.start()
+        self._ready.wait(10)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(30)
