@@ -104,7 +104,11 @@ class InThread:
         asyncio.set_event_loop(self._loop)
         self._stop = asyncio.Event()
         self._ready.set()
-        self._loop.run_until_complete(serve(self.op, self._stop))
+        try:
+            self._loop.run_until_complete(serve(self.op, self._stop))
+        finally:
+            self._loop.run_until_complete(self._loop.shutdown_asyncgens())
+            self._loop.close()
 
     def __enter__(self) -> InThread:
         self._thread.start()
