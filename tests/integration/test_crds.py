@@ -274,6 +274,11 @@ BAD: list[tuple[str, dict[str, Any], list[str]]] = [
         _with(INFD, "spec.router", {"policy": "fastest"}),
         ["spec.router.policy", "should match"],
     ),
+    (
+        "infd vLLM without a router image",
+        _with(INFD, "spec.engine.type", "vllm"),
+        ["router.image is required with engine.type vllm"],
+    ),
 ]
 
 

@@ -283,6 +283,19 @@ class RouterSpec(common.Model):
 class InferenceDeploymentSpec(common.Model):
     """Desired state of an InferenceDeployment."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "x-kubernetes-validations": [
+                {
+                    "rule": "self.engine.type != 'vllm' || !has(self.router) || "
+                    "!self.router.enabled || has(self.router.image)",
+                    "message": "router.image is required with engine.type vllm (vLLM ships no PD "
+                    "router; give an image with vllm-router), or set router.enabled to false",
+                },
+            ]
+        }
+    )
+
     model: ModelSpec = Field(description="The model served.")
     engine: EngineSpec = Field(description="The serving engine.")
     backend: Backend = Field(
