@@ -6,10 +6,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from tokenfleet.commands import crds, enginesim, run
+from tokenfleet.commands import bench, crds, enginesim, run, simulate
 
 # Each module has `register(subparsers)`, which adds its parser and sets `func(args) -> int`.
-COMMANDS = [run, crds, enginesim]
+COMMANDS = [run, crds, enginesim, simulate, bench]
 
 
 def build_parser() -> argparse.ArgumentParser:

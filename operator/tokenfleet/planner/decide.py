@@ -156,8 +156,12 @@ def plan(
                 seen.demand,
                 cfg.tuning,
             )
-            raw = role.units_for(out.target)
-            margin = role.units_for(out.target * (1 + cfg.tuning.hysteresis))
+            slack = cfg.tuning.margin_slack
+            raw = max(role.units_for(out.firm), role.units_for(out.target, slack))
+            margin = max(
+                role.units_for(out.firm * (1 + cfg.tuning.hysteresis)),
+                role.units_for(out.target * (1 + cfg.tuning.hysteresis), slack),
+            )
             raw = stabilize.with_hysteresis(raw, margin, memory.stable)
             units, recs = stabilize.stabilize(
                 memory.recommendations,

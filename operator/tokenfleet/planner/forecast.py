@@ -92,6 +92,8 @@ class Outlook:
     """Margin learned from recent surprises (1 = none)."""
     target: float
     """Capacity at 100% wanted a lead time from now."""
+    firm: float
+    """The part of the target that demand and forecast ask for, without the surprise margin."""
     driver: str
     """Which view set the target: "demand", "forecast" or "surprise"."""
 
@@ -111,7 +113,7 @@ def outlook(
     """The capacity `role` should have a lead time after `t`, given what it remembers."""
     at_target = level / role.target_utilization
     if not autoscaling_forecast_enabled:
-        return Outlook(level, level, 1.0, 0, None, level, 1.0, at_target, "demand")
+        return Outlook(level, level, 1.0, 0, None, level, 1.0, at_target, at_target, "demand")
     baseline = history.median_since(samples, t - tuning.baseline_window_seconds)
     baseline = level if baseline is None else baseline
     growth, days = seasonal_growth(profile, t, role.lead_seconds, lookback_days, tuning)
@@ -129,7 +131,10 @@ def outlook(
         "surprise": expected * margin,
     }
     driver = max(views, key=lambda name: views[name])
-    return Outlook(level, baseline, growth, days, ramp, expected, margin, views[driver], driver)
+    firm = max(views["demand"], views["forecast"])
+    return Outlook(
+        level, baseline, growth, days, ramp, expected, margin, views[driver], firm, driver
+    )
 
 
 def surprise_ratio(

@@ -19,7 +19,7 @@ class Tuning:
     """The baseline is the median demand over this span: long enough that a burst lasting a
     few minutes does not move it, short enough to follow a day's ramp within the hour."""
 
-    surprise_memory_seconds: float = 5400.0
+    surprise_memory_seconds: float = 7200.0
     """How long the margin learned from a surprise lasts (exponential decay time). Bursts come
     in clusters: after one, another of the same size is likely within the next hour or two."""
 
@@ -47,7 +47,11 @@ class Tuning:
     """Days of history after which the seasonal forecast counts in full; with fewer it is
     blended in proportionally, so one odd day does not steer the fleet."""
 
-    hysteresis: float = 0.05
+    margin_slack: float = 0.5
+    """The surprise margin is a guess, not a measured need: a unit it alone asks for is added
+    only when the margin would fill more than this fraction of it (the nearest whole unit)."""
+
+    hysteresis: float = 0.03
     """A scale-down must still leave this fraction of spare capacity above the target, so
     demand hovering at a unit boundary does not flap a multi-node unit."""
 
@@ -58,8 +62,10 @@ class Tuning:
     def __post_init__(self) -> None:
         for field in dataclasses.fields(self):
             value = getattr(self, field.name)
-            if value <= 0:
+            if value <= 0 and field.name != "margin_slack":
                 raise ValueError(f"{field.name} must be positive, got {value}")
+        if not 0 <= self.margin_slack < 1:
+            raise ValueError(f"margin_slack must be within [0, 1), got {self.margin_slack}")
         if self.trend_min_r2 > 1:
             raise ValueError(f"trend_min_r2 must be at most 1, got {self.trend_min_r2}")
 

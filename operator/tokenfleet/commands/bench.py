@@ -1,0 +1,110 @@
+"""`tokenfleet bench`: every policy on every trace of a directory, against one fleet.
+
+For each trace CSV in --traces, a table of policy, node-hours, ratio to the oracle, late-token
+fraction, cost, revenue and margin; then how the tokenfleet policy did across all of them.
+`make bench` runs it on the sample traces and the DeepSeek-V3 sample fleet. Flags fall back to
+TOKENFLEET_BENCH_<FLAG>.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pathlib
+import sys
+from typing import Any
+
+from tokenfleet.commands import simulate
+from tokenfleet.sim import fleet, progress, report, run, table, trace
+
+
+def _env(flag: str, default: str | None = None) -> str | None:
+    return os.environ.get("TOKENFLEET_BENCH_" + flag.upper().replace("-", "_"), default)
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "bench",
+        help="replay every trace of a directory under every policy",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--traces",
+        type=pathlib.Path,
+        default=_env("traces"),
+        required=_env("traces") is None,
+        help="directory of trace CSVs",
+    )
+    simulate.add_common(parser, _env)
+    parser.set_defaults(func=main, policy_default=["all"])
+
+
+def main(args: argparse.Namespace) -> int:
+    paths = sorted(args.traces.glob("*.csv")) if args.traces.is_dir() else []
+    if not paths:
+        print(f"tokenfleet bench: no *.csv traces in {args.traces}", file=sys.stderr)
+        return 2
+    try:
+        the_fleet = fleet.load(args.fleet, pricing=args.pricing, deployment=args.deployment)
+        traces = [trace.load(path) for path in paths]
+    except (fleet.FleetError, trace.TraceError) as exc:
+        print(f"tokenfleet bench: {exc}", file=sys.stderr)
+        return 2
+    names = args.policy or args.policy_default
+    results: list[list[report.Result]] = []
+    for one in traces:
+        bar = progress.Bar(sys.stderr, f"{one.name:>24}")
+        try:
+            results.append(
+                run.simulate(one, the_fleet, names, start=args.start, progress=bar).results
+            )
+        finally:
+            bar.close()
+    if args.json:
+        print(json.dumps([r.to_json() for rows in results for r in rows], indent=2))
+        return 0
+    title = f"fleet {the_fleet.deployment_name} on pool {the_fleet.pool_name}"
+    print(title)
+    for one, rows in zip(traces, results, strict=True):
+        print()
+        print(table.render(rows, title=f"{one.name} ({one.seconds / 86400:.3g} days)"))
+    summary = verdict(results)
+    if summary:
+        print()
+        print("\n".join(summary))
+    return 0
+
+
+def verdict(results: list[list[report.Result]]) -> list[str]:
+    """How the tokenfleet policy did against the targets, one line per trace and a total."""
+    lines = []
+    for rows in results:
+        by = {r.policy: r for r in rows}
+        ours = by.get("tokenfleet")
+        if ours is None:
+            continue
+        parts = [f"{ours.trace}:"]
+        if ours.vs_oracle is not None:
+            parts.append(f"{ours.vs_oracle:.3f}x oracle")
+        parts.append(f"{ours.late_token_fraction:.3%} late")
+        if "static" in by and by["static"].node_hours:
+            parts.append(
+                f"{1 - ours.node_hours / by['static'].node_hours:.0%} fewer node-hours than static"
+            )
+        if "reactive" in by:
+            theirs = by["reactive"].late_token_fraction
+            if ours.late_token_fraction > 0:
+                parts.append(
+                    f"{theirs / ours.late_token_fraction:.1f}x fewer late tokens than reactive"
+                )
+            else:
+                parts.append(f"no late tokens (reactive {theirs:.3%})")
+        lines.append(" ".join(parts[:1]) + " " + ", ".join(parts[1:]))
+    if not lines:
+        return []
+    return [
+        "tokenfleet policy (targets: <= 1.15x oracle, <= 0.5% late, >= 15% below static):",
+        *lines,
+    ]
