@@ -8,19 +8,19 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import yaml
-
 from tests.support import cluster as cluster_support
 from tests.support import nodes
+from tests.support import operator as operator_support
+from tests.support.waiting import wait_for
+
 from tokenfleet import clock as clock_mod
-from tokenfleet.controllers import inference_deployments, operator, settings
-from tokenfleet.kube import client as kube_client
+from tokenfleet.controllers import inference_deployments, operator
 
 pytestmark = pytest.mark.integration
 
@@ -28,17 +28,6 @@ SAMPLE = cluster_support.ROOT / "manifests" / "samples" / "deepseek-v3.yaml"
 # 04:00 in Beijing: the sample's daytime floor (08:30-24:00 Asia/Shanghai) is closed, so each
 # role runs minUnits = 1: 4 prefill + 18 decode nodes.
 NIGHT = dt.datetime(2025, 1, 6, 20, 0, tzinfo=dt.UTC)
-
-
-def wait_for(what: str, check: Callable[[], Any], timeout: float = 60) -> Any:
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(0.3)
-    raise AssertionError(f"timed out waiting for {what}; last: {last!r}")
 
 
 @pytest.fixture
@@ -59,22 +48,9 @@ def fleet(cluster: cluster_support.Cluster, namespace: str) -> Iterator[dict[str
 
 
 @pytest.fixture
-def running_operator(
-    cluster: cluster_support.Cluster,
-) -> Iterator[operator.Operator]:
-    kube = kube_client.Kube.from_kubeconfig(cluster.kubeconfig)
-    op = operator.build(
-        settings.Settings(
-            kubeconfig=str(cluster.kubeconfig),
-            metrics_port=0,
-            reconcile=settings.ReconcileSettings(inference_interval=1.0),
-        ),
-        clock=clock_mod.FakeClock(NIGHT),
-        kube=kube,
-    )
-    with operator.InThread(op):
+def running_operator(cluster: cluster_support.Cluster) -> Iterator[operator.Operator]:
+    with operator_support.running(cluster, clock_mod.FakeClock(NIGHT)) as op:
         yield op
-    kube.close()
 
 
 def _pods(cluster: cluster_support.Cluster, ns: str, selector: str = "") -> list[dict[str, Any]]:

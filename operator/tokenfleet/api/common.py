@@ -11,7 +11,7 @@ import enum
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, PlainSerializer, WithJsonSchema
 from pydantic.alias_generators import to_camel
 from pydantic.config import JsonDict
 
@@ -48,8 +48,14 @@ def money(description: str, *, default: Decimal | None = None) -> Any:
 
 # Money and prices travel as JSON numbers but are computed as Decimal so that sums of
 # billions of tokens at fractions of a cent stay exact.
-Money = Annotated[Decimal, WithJsonSchema({"type": "number", "minimum": 0})]
+Money = Annotated[
+    Decimal,
+    WithJsonSchema({"type": "number", "minimum": 0}),
+    PlainSerializer(float, return_type=float, when_used="json"),
+]
 Fraction = Annotated[float, Field(ge=0, le=1)]
+# A Decimal factor (multiplier, percent) that travels as a JSON number.
+Factor = Annotated[Decimal, PlainSerializer(float, return_type=float, when_used="json")]
 
 
 class Weekday(enum.StrEnum):

@@ -95,13 +95,13 @@ class PriceWindow(common.Model):
         max_length=64,
         description="Served model names the window applies to; all when unset.",
     )
-    multiplier: Decimal | None = Field(
+    multiplier: common.Factor | None = Field(
         default=None,
         ge=0,
         le=10,
         description="Factor on list prices inside the window (0.5 = half price).",
     )
-    percent_off: Decimal | None = Field(
+    percent_off: common.Factor | None = Field(
         default=None,
         ge=0,
         le=100,

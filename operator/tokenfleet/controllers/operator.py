@@ -16,7 +16,7 @@ import kopf
 
 from tokenfleet import clock as clock_mod
 from tokenfleet.controllers import context as context_mod
-from tokenfleet.controllers import inference_deployments, login
+from tokenfleet.controllers import inference_deployments, login, pricing_plans
 from tokenfleet.controllers import settings as settings_mod
 from tokenfleet.kube import client as kube_client
 
@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 # Each controller module has `register(registry, ctx)`.
 CONTROLLERS: list[Callable[[kopf.OperatorRegistry, context_mod.Context], object]] = [
     inference_deployments.register,
+    pricing_plans.register,
 ]
 
 
