@@ -14,13 +14,17 @@ from tokenfleet.kube import client as kube_client
 
 @contextlib.contextmanager
 def running(
-    cluster: cluster_support.Cluster, clock: clock_mod.Clock, interval: float = 1.0
+    cluster: cluster_support.Cluster,
+    clock: clock_mod.Clock,
+    interval: float = 1.0,
+    engine_metrics_url: str | None = None,
 ) -> Iterator[operator.Operator]:
     kube = kube_client.Kube.from_kubeconfig(cluster.kubeconfig)
     op = operator.build(
         settings.Settings(
             kubeconfig=str(cluster.kubeconfig),
             metrics_port=0,
+            engine_metrics_url=engine_metrics_url,
             reconcile=settings.ReconcileSettings(
                 inference_interval=interval, pool_interval=interval, pricing_interval=interval
             ),

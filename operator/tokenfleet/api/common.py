@@ -101,6 +101,16 @@ class Condition(Model):
     )
 
 
+def conditions_field() -> Any:
+    """A status `conditions` list merged by type, so that several field managers (the unit
+    reconciler, the autoscaler) each own their own conditions under server-side apply."""
+    return Field(
+        default_factory=list,
+        description="Conditions, one per type.",
+        json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["type"]},
+    )
+
+
 class TimeWindow(Model):
     """A daily span of wall-clock time in a time zone; it may cross midnight (22:00–06:00)."""
 

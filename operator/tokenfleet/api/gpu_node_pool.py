@@ -199,7 +199,7 @@ class GPUNodePoolStatus(common.Model):
     idle_cost_per_hour: float | None = Field(
         default=None, description="Hourly cost of ready nodes that serve no unit."
     )
-    conditions: list[common.Condition] = Field(default_factory=list, description="Conditions.")
+    conditions: list[common.Condition] = common.conditions_field()
 
 
 class GPUNodePool(common.Model):

@@ -355,7 +355,7 @@ class InferenceDeploymentStatus(common.Model):
     roles: dict[str, RoleStatus] = Field(default_factory=dict, description="Per role state.")
     ready_units: str | None = Field(default=None, description="ready/desired units, all roles.")
     nodes: int | None = Field(default=None, description="Nodes held by the deployment's units.")
-    conditions: list[common.Condition] = Field(default_factory=list, description="Conditions.")
+    conditions: list[common.Condition] = common.conditions_field()
     last_decision: Decision | None = Field(default=None, description="Last planner decision.")
     economics: Economics | None = Field(default=None, description="Cost per token and margin.")
 

@@ -171,7 +171,7 @@ class PricingPlanStatus(common.Model):
     next_change: str | None = Field(
         default=None, description="When the prices in force next change (RFC 3339)."
     )
-    conditions: list[common.Condition] = Field(default_factory=list, description="Conditions.")
+    conditions: list[common.Condition] = common.conditions_field()
 
 
 class PricingPlan(common.Model):

@@ -39,6 +39,18 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--metrics-host", default=_env("METRICS_HOST", "0.0.0.0"))
     parser.add_argument(
+        "--prometheus-url",
+        default=_env("PROMETHEUS_URL"),
+        help="read signals from this Prometheus unless a deployment names its own "
+        "(env TOKENFLEET_PROMETHEUS_URL); default: scrape engine pods directly",
+    )
+    parser.add_argument(
+        "--engine-metrics-url",
+        default=_env("ENGINE_METRICS_URL"),
+        help="template of an engine pod's metrics URL with {namespace} and {pod} "
+        "(env TOKENFLEET_ENGINE_METRICS_URL); default: the pod's IP and engine port",
+    )
+    parser.add_argument(
         "--peering",
         default=_env("PEERING"),
         help="kopf peering name, for more than one replica (env TOKENFLEET_PEERING)",
@@ -77,6 +89,8 @@ def settings_from(args: argparse.Namespace) -> settings_mod.Settings:
         metrics_port=args.metrics_port,
         metrics_host=args.metrics_host,
         peering=args.peering,
+        prometheus_url=args.prometheus_url,
+        engine_metrics_url=args.engine_metrics_url,
         clock=settings_mod.ClockSettings(
             start=start,
             speed=args.clock_speed,

@@ -15,16 +15,16 @@ from collections.abc import Callable
 import kopf
 
 from tokenfleet import clock as clock_mod
+from tokenfleet.controllers import autoscaling, inference_deployments, login, pricing_plans
 from tokenfleet.controllers import context as context_mod
-from tokenfleet.controllers import inference_deployments, login, pricing_plans
 from tokenfleet.controllers import settings as settings_mod
 from tokenfleet.kube import client as kube_client
 
 log = logging.getLogger(__name__)
 
-# Each controller module has `register(registry, ctx)`.
+# Controller modules with `register(registry, ctx)`; the InferenceDeployment controller and its
+# autoscaling loop are registered together in `build`, as they share the unit reconciler.
 CONTROLLERS: list[Callable[[kopf.OperatorRegistry, context_mod.Context], object]] = [
-    inference_deployments.register,
     pricing_plans.register,
 ]
 
@@ -58,6 +58,8 @@ def build(
     )
     registry = kopf.OperatorRegistry()
     login.register(registry, ctx.kube)
+    reconciler = inference_deployments.register(registry, ctx)
+    autoscaling.register(registry, ctx, reconciler)
     for register in CONTROLLERS:
         register(registry, ctx)
     kopf_settings = kopf.OperatorSettings()

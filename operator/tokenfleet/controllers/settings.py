@@ -48,6 +48,11 @@ class Settings:
     """Port of the operator's /metrics (0 = do not serve)."""
     metrics_host: str = "0.0.0.0"
     """Address /metrics binds to."""
+    prometheus_url: str | None = None
+    """Prometheus to read signals from when a deployment names none; None = scrape engine pods."""
+    engine_metrics_url: str | None = None
+    """Template of an engine pod's metrics URL, e.g. `http://127.0.0.1:9400/pods/{namespace}/{pod}/metrics`
+    (the engine-metrics simulator of `make demo`); None = the pod's own IP and engine port."""
     peering: str | None = None
     """kopf peering object name; set so that two replicas are safe (one is active)."""
     clock: ClockSettings = dataclasses.field(default_factory=ClockSettings)

@@ -70,8 +70,8 @@ class Kube:
         except dyn_exceptions.ResourceNotFoundError as exc:
             raise NotFound(404, f"the API server does not serve {kind} in {api_version}") from exc
 
-    def apply(self, obj: Mapping[str, Any]) -> Obj:
-        """Server-side apply `obj` as tokenfleet, taking ownership of its fields."""
+    def apply(self, obj: Mapping[str, Any], field_manager: str = FIELD_MANAGER) -> Obj:
+        """Server-side apply `obj` as `field_manager`, taking ownership of its fields."""
         res = self._resource(obj["apiVersion"], obj["kind"])
         meta = obj["metadata"]
         try:
@@ -79,15 +79,19 @@ class Kube:
                 body=dict(obj),
                 name=meta["name"],
                 namespace=meta.get("namespace"),
-                field_manager=FIELD_MANAGER,
+                field_manager=field_manager,
                 force_conflicts=True,
             )
         except (k8s_exceptions.ApiException, dyn_exceptions.DynamicApiError) as exc:
             raise _wrap(exc) from exc
         return cast(Obj, out.to_dict())
 
-    def apply_status(self, obj: Mapping[str, Any]) -> Obj:
-        """Server-side apply the status subresource of `obj`."""
+    def apply_status(self, obj: Mapping[str, Any], field_manager: str = FIELD_MANAGER) -> Obj:
+        """Server-side apply the status subresource of `obj`.
+
+        Writers of different parts of one status use different field managers: an apply
+        removes the fields its manager applied before and left out this time.
+        """
         res = self._resource(obj["apiVersion"], obj["kind"])
         meta = obj["metadata"]
         try:
@@ -95,7 +99,7 @@ class Kube:
                 body=dict(obj),
                 name=meta["name"],
                 namespace=meta.get("namespace"),
-                field_manager=FIELD_MANAGER,
+                field_manager=field_manager,
                 force_conflicts=True,
             )
         except (k8s_exceptions.ApiException, dyn_exceptions.DynamicApiError) as exc:

@@ -1,0 +1,273 @@
+"""The autoscaling loop: one kopf daemon per InferenceDeployment runs the planner.
+
+Every `autoscaling.intervalSeconds` of the process clock: read signals (Prometheus, or the
+engine pods' /metrics directly), hand the pure planner an observation (demand per role, units
+ready and starting, the pool's node budget), record its decision in status.lastDecision with an
+event and a metric, and have the unit reconciler act on it at once. The planner's memory (its
+demand history, for the forecast) lives in the daemon and is rebuilt from signals after a
+restart; a missing or absurd signal makes the planner hold its last decision.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import kopf
+import pydantic
+
+from tokenfleet.api import common
+from tokenfleet.api import gpu_node_pool as pool_api
+from tokenfleet.api import inference_deployment as infd_api
+from tokenfleet.controllers import conditions, inference_deployments
+from tokenfleet.controllers import context as context_mod
+from tokenfleet.planner import config as planner_config
+from tokenfleet.planner import decide
+from tokenfleet.planner import state as planner_state
+from tokenfleet.signals import scrape, snapshot, source
+from tokenfleet.workloads import engines, labels, naming
+
+log = logging.getLogger(__name__)
+FIELD_MANAGER = "tokenfleet-autoscaler"
+
+
+def engine_port(spec: infd_api.InferenceDeploymentSpec) -> int:
+    return engines.http_port(spec.engine)
+
+
+class Autoscaler:
+    """The planner loop of one InferenceDeployment."""
+
+    def __init__(
+        self,
+        ctx: context_mod.Context,
+        reconciler: inference_deployments.Reconciler,
+        namespace: str,
+        name: str,
+    ) -> None:
+        self.ctx = ctx
+        self.reconciler = reconciler
+        self.namespace = namespace
+        self.name = name
+        self.state = planner_state.PlannerState()
+        self._targets: list[scrape.Target] = []
+        self._source: source.SignalSource | None = None
+        self._source_url: str | None = None
+        self.last_units: dict[str, int] | None = None
+
+    def _signal_source(self, url: str | None) -> source.SignalSource:
+        if self._source is None or url != self._source_url:
+            self._source = source.make_source(url, self.ctx.clock, lambda: self._targets)
+            self._source_url = url
+        return self._source
+
+    async def close(self) -> None:
+        """Release the signal source's connections."""
+        aclose = getattr(self._source, "aclose", None)
+        if aclose is not None:
+            await aclose()
+        self._source = None
+
+    def _refresh_targets(self, spec: infd_api.InferenceDeploymentSpec) -> None:
+        pods = self.ctx.kube.list(
+            "v1",
+            "Pod",
+            self.namespace,
+            {labels.DEPLOYMENT: naming.label_value(self.name), labels.NAME: labels.ENGINE_APP},
+        )
+        template = self.ctx.settings.engine_metrics_url
+        out: list[scrape.Target] = []
+        for pod in pods:
+            target = scrape.target_of_pod(pod, engine_port(spec))
+            if target is None:
+                continue
+            if template:
+                target = scrape.Target(
+                    url=template.format(namespace=self.namespace, pod=target.pod),
+                    namespace=target.namespace,
+                    deployment=target.deployment,
+                    role=target.role,
+                    pod=target.pod,
+                )
+            out.append(target)
+        self._targets = out
+
+    def _node_budget(self, pool_name: str, pool: pool_api.GPUNodePoolSpec) -> int:
+        """The pool's maxNodes less what the other deployments on it want."""
+        others = 0
+        for item in self.ctx.kube.list(common.API_VERSION, "InferenceDeployment"):
+            meta = item["metadata"]
+            if (meta["namespace"], meta["name"]) == (self.namespace, self.name):
+                continue
+            if (item.get("spec") or {}).get("nodePoolRef", {}).get("name") != pool_name:
+                continue
+            roles = (item.get("status") or {}).get("roles") or {}
+            others += sum(int(r.get("desiredNodes") or 0) for r in roles.values())
+        return max(0, pool.max_nodes - others)
+
+    async def step(self) -> decide.Decision | None:
+        """One planner run; None when the deployment or its pool cannot be read."""
+        kube = self.ctx.kube
+        body = await asyncio.to_thread(
+            kube.get_or_none, common.API_VERSION, "InferenceDeployment", self.name, self.namespace
+        )
+        if body is None:
+            return None
+        try:
+            spec = infd_api.InferenceDeploymentSpec.model_validate(body["spec"])
+        except pydantic.ValidationError:
+            return None
+        pool_name = spec.node_pool_ref.name
+        pool_body = await asyncio.to_thread(
+            kube.get_or_none, common.API_VERSION, "GPUNodePool", pool_name
+        )
+        if pool_body is None:
+            return None
+        pool = pool_api.GPUNodePoolSpec.model_validate(pool_body["spec"])
+        cfg = planner_config.from_resources(spec, pool_name, pool)
+        await asyncio.to_thread(self._refresh_targets, spec)
+        url = spec.autoscaling.signals.prometheus_url or self.ctx.settings.prometheus_url
+        sample = await self._signal_source(url).sample()
+        budget = await asyncio.to_thread(self._node_budget, pool_name, pool)
+        observation = observe(
+            sample,
+            self.namespace,
+            self.name,
+            spec,
+            body.get("status"),
+            self.ctx.clock.now(),
+            budget,
+        )
+        decision, self.state = decide.plan(cfg, self.state, observation)
+        await asyncio.to_thread(self._record, body, decision)
+        return decision
+
+    def _record(self, body: Mapping[str, Any], decision: decide.Decision) -> None:
+        units = decision.units
+        previous = ((body.get("status") or {}).get("lastDecision") or {}).get("units")
+        changed = units != previous
+        stamp = decision.at.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+        status: dict[str, Any] = {
+            "conditions": planner_conditions(decision, body, self.ctx.now_rfc3339()),
+        }
+        if changed or self.last_units is None:
+            status["lastDecision"] = {"time": stamp, "units": units, "reason": decision.reason}
+        else:
+            status["lastDecision"] = (body.get("status") or {}).get("lastDecision")
+        self.ctx.kube.apply_status(
+            {
+                "apiVersion": common.API_VERSION,
+                "kind": "InferenceDeployment",
+                "metadata": {"name": self.name, "namespace": self.namespace},
+                "status": status,
+            },
+            field_manager=FIELD_MANAGER,
+        )
+        if changed and isinstance(previous, dict):
+            grow = sum(units.values()) > sum(int(v) for v in previous.values())
+            self.ctx.kube.event(
+                {"apiVersion": common.API_VERSION, "kind": "InferenceDeployment", **body},
+                "ScaledUp" if grow else "ScaledDown",
+                decision.reason,
+                now_rfc3339=self.ctx.now_rfc3339(),
+            )
+        if changed:
+            fresh = self.ctx.kube.get_or_none(
+                common.API_VERSION, "InferenceDeployment", self.name, self.namespace
+            )
+            if fresh is not None:
+                self.reconciler.reconcile(fresh)
+        self.last_units = units
+
+
+def observe(
+    sample: snapshot.Snapshot,
+    namespace: str,
+    name: str,
+    spec: infd_api.InferenceDeploymentSpec,
+    status: Mapping[str, Any] | None,
+    at: dt.datetime,
+    budget: int,
+) -> planner_state.Observation:
+    """The planner's observation from a signal snapshot and the deployment's status: pure."""
+    roles_status = (status or {}).get("roles") or {}
+    deployment = naming.label_value(name)
+    roles: dict[str, planner_state.RoleObservation] = {}
+    for role, _ in spec.roles.items():
+        signals = sample.role(namespace, deployment, role)
+        seen = roles_status.get(role) or {}
+        ready = int(seen.get("readyUnits") or 0)
+        desired = int(seen.get("desiredUnits") or 0)
+        roles[role] = planner_state.RoleObservation(
+            demand=signals.demand_tokens_per_second if signals is not None else None,
+            ready_units=ready,
+            starting_units=max(0, desired - ready),
+        )
+    return planner_state.Observation(at=at, roles=roles, node_budget=budget)
+
+
+def planner_conditions(
+    decision: decide.Decision, body: Mapping[str, Any], now: str
+) -> list[dict[str, Any]]:
+    """NodesAvailable and SignalsAvailable, the planner's own conditions."""
+    generation = body["metadata"].get("generation")
+    out: list[dict[str, Any]] = []
+    for cond in decision.conditions:
+        if cond.type == "NodesAvailable":
+            out.append(
+                conditions.condition(
+                    "NodesAvailable", cond.status == "True", cond.reason, cond.message, generation
+                )
+            )
+        elif cond.type == "Degraded":
+            out.append(
+                conditions.condition(
+                    "SignalsAvailable",
+                    cond.status != "True",
+                    "SignalsRead" if cond.status != "True" else cond.reason,
+                    cond.message,
+                    generation,
+                )
+            )
+    if not any(c["type"] == "SignalsAvailable" for c in out):
+        out.append(
+            conditions.condition(
+                "SignalsAvailable", True, "SignalsRead", "every role has demand", generation
+            )
+        )
+    previous: Sequence[Mapping[str, Any]] = (body.get("status") or {}).get("conditions") or []
+    return conditions.merge(previous, out, now)
+
+
+def register(
+    registry: kopf.OperatorRegistry,
+    ctx: context_mod.Context,
+    reconciler: inference_deployments.Reconciler,
+) -> None:
+    resource = (common.GROUP, common.VERSION, inference_deployments.PLURAL)
+
+    async def autoscale(
+        meta: kopf.Meta, spec: kopf.Spec, stopped: kopf.DaemonStopped, **_: Any
+    ) -> None:
+        scaler = Autoscaler(ctx, reconciler, str(meta["namespace"]), str(meta["name"]))
+        try:
+            while not stopped:
+                try:
+                    await scaler.step()
+                except Exception:  # one failed run must not end the loop: log and go on
+                    log.exception("autoscaling %s/%s failed", meta["namespace"], meta["name"])
+                interval = float((spec.get("autoscaling") or {}).get("intervalSeconds") or 30)
+                await asyncio.sleep(ctx.interval(interval))
+        finally:
+            await scaler.close()
+
+    kopf.daemon(
+        *resource,
+        registry=registry,
+        id="autoscaling",
+        cancellation_timeout=5,
+        when=lambda spec, **_: bool((spec.get("autoscaling") or {}).get("enabled", True)),
+    )(autoscale)

@@ -1,0 +1,158 @@
+"""The autoscaling loop end to end on the real control plane: the engine-metrics simulator serves
+the running engine pods' /metrics for a fixed demand, the operator scrapes them, the planner
+decides, status.lastDecision and an event say so, and the new units' pods run on KWOK nodes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import os
+import socket
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.support import cluster as cluster_support
+from tests.support import nodes
+from tests.support import operator as operator_support
+from tests.support.waiting import wait_for
+from tokenfleet import clock as clock_mod
+
+pytestmark = pytest.mark.integration
+
+INPUT_RATE, OUTPUT_RATE = 600_000, 60_000
+PREFILL_UNIT, DECODE_UNIT = 4 * 73_700, 2 * 14_800
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def enginesim(cluster: cluster_support.Cluster, namespace: str) -> Iterator[str]:
+    port = _free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tokenfleet",
+            "enginesim",
+            "--rate",
+            f"input={INPUT_RATE},cached=0,output={OUTPUT_RATE}",
+            "--engine",
+            "sglang",
+            "--port",
+            str(port),
+            "--discover",
+            "--kubeconfig",
+            str(cluster.kubeconfig),
+            "--capacity",
+            "prefill=73700,decode=14800",
+        ],
+        env={**os.environ, "KUBECONFIG": str(cluster.kubeconfig)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        wait_for("enginesim up", lambda: _listening(port), timeout=30)
+        yield f"http://127.0.0.1:{port}/pods/{{namespace}}/{{pod}}/metrics"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        assert proc.stderr is not None
+        proc.stderr.close()
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _infd(pool: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "tokenfleet.io/v1alpha1",
+        "kind": "InferenceDeployment",
+        "metadata": {"name": "scaled"},
+        "spec": {
+            "model": {"name": "deepseek-ai/DeepSeek-V3", "servedName": "deepseek-chat"},
+            "engine": {"type": "sglang", "image": "engine:1"},
+            "roles": {
+                "prefill": {"nodesPerUnit": 4, "capacityPerNode": 73700, "maxUnits": 6},
+                "decode": {"nodesPerUnit": 2, "capacityPerNode": 14800, "maxUnits": 6},
+            },
+            "autoscaling": {"intervalSeconds": 2, "forecast": {"enabled": False}},
+            "nodePoolRef": {"name": pool},
+        },
+    }
+
+
+def test_the_planner_scales_units_to_the_measured_demand(
+    cluster: cluster_support.Cluster, namespace: str, enginesim: str
+) -> None:
+    pool = f"h800-{uuid.uuid4().hex[:6]}"
+    cluster.kubectl(
+        "apply",
+        "-f",
+        "-",
+        input=yaml.safe_dump(
+            {
+                "apiVersion": "tokenfleet.io/v1alpha1",
+                "kind": "GPUNodePool",
+                "metadata": {"name": pool},
+                "spec": {
+                    "nodeLabels": {"tokenfleet.io/pool": pool},
+                    "nodeTaints": [{"key": "nvidia.com/gpu", "value": "present"}],
+                    "maxNodes": 40,
+                    "provisioningDelaySeconds": 0,
+                    "cost": {"onDemandPerGpuHour": 2},
+                },
+            }
+        ),
+    )
+    nodes.create_nodes(cluster, pool, 40)
+    clock = clock_mod.ScaledClock(dt.datetime.now(dt.UTC), speed=1.0)
+    try:
+        with operator_support.running(cluster, clock, engine_metrics_url=enginesim):
+            cluster.kubectl("apply", "-n", namespace, "-f", "-", input=yaml.safe_dump(_infd(pool)))
+
+            def decided() -> dict[str, Any] | None:
+                out = cluster.kubectl("get", "infd", "scaled", "-n", namespace, "-o", "yaml")
+                status = yaml.safe_load(out.stdout).get("status") or {}
+                units = (status.get("lastDecision") or {}).get("units") or {}
+                return (
+                    status if units.get("prefill", 1) > 1 and units.get("decode", 1) > 1 else None
+                )
+
+            status = wait_for("a scale-up decision", decided, timeout=90)
+            units = status["lastDecision"]["units"]
+            # Enough units at the 0.85 target, and not more than one spare.
+            need_prefill = math.ceil(INPUT_RATE / (PREFILL_UNIT * 0.85))
+            need_decode = math.ceil(OUTPUT_RATE / (DECODE_UNIT * 0.85))
+            assert need_prefill <= units["prefill"] <= need_prefill + 1, status["lastDecision"]
+            assert need_decode <= units["decode"] <= need_decode + 1, status["lastDecision"]
+            assert "prefill" in status["lastDecision"]["reason"]
+            conds = {c["type"]: c["status"] for c in status["conditions"]}
+            assert conds["SignalsAvailable"] == "True" and conds["NodesAvailable"] == "True"
+
+            def all_running() -> bool:
+                pods = yaml.safe_load(
+                    cluster.kubectl("get", "pods", "-n", namespace, "-o", "yaml").stdout
+                )["items"]
+                running = [p for p in pods if p["status"].get("phase") == "Running"]
+                return len(running) == units["prefill"] * 4 + units["decode"] * 2
+
+            wait_for("every pod of the new units running", all_running, timeout=90)
+            events = cluster.kubectl(
+                "get", "events", "-n", namespace, "--field-selector", "reason=ScaledUp"
+            ).stdout
+            assert "ScaledUp" in events
+    finally:
+        cluster.kubectl("delete", "gpool", pool, "--wait=false", check=False)
+        nodes.delete_nodes(cluster, pool)
