@@ -16,11 +16,11 @@ from typing import Any
 
 import pytest
 import yaml
-
 from tests.support import cluster as cluster_support
 from tests.support import nodes
 from tests.support import operator as operator_support
 from tests.support.waiting import wait_for
+
 from tokenfleet import clock as clock_mod
 
 pytestmark = pytest.mark.integration
