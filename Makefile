@@ -55,3 +55,10 @@ cluster-down: ## Stop the local control plane and remove its state
 demo: ## The main job on the local cluster (not yet: see README)
 	@echo "make demo is not available yet: it lands with the install issue. Try 'make test'."
 	@exit 1
+
+TRACES ?= traces
+FLEET ?= manifests/samples/deepseek-v3.yaml
+
+.PHONY: bench
+bench: ## Every policy on every trace in $(TRACES) with the $(FLEET) fleet: node-hours, late tokens, cost, margin
+	$(VENV)/bin/tokenfleet bench --traces $(TRACES) --fleet $(FLEET)
