@@ -61,6 +61,13 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--port", type=int, default=int(_env("port", "0") or 0))
     parser.add_argument("--speed", type=float, default=float(_env("speed", "1") or 1))
     parser.add_argument(
+        "--anchor",
+        type=float,
+        default=float(a) if (a := _env("anchor")) else None,
+        help="real epoch seconds at which the clock reads --start (share it with the operator's "
+        "--clock-anchor so both run on one clock); default: now",
+    )
+    parser.add_argument(
         "--start",
         default=_env("start", DEFAULT_START),
         help="ISO 8601 instant of the trace's timestamp 0, where the clock starts",
@@ -154,7 +161,7 @@ async def _targets_writer(path: pathlib.Path, sim: server.Simulator, host: str) 
 
 async def _serve(args: argparse.Namespace) -> None:
     start = dt.datetime.fromisoformat(args.start)
-    clock = clocks.ScaledClock(start, args.speed)
+    clock = clocks.ScaledClock(start, args.speed, args.anchor)
     tasks: list[asyncio.Task[None]] = []
     discovered = None
     if args.discover:
