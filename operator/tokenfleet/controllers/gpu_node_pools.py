@@ -1,0 +1,235 @@
+"""GPUNodePool controller: the pool follows the units that need it.
+
+Thin by design: each reconcile picks the pool's provider, lets `nodepools.steps` observe, size
+(pure `nodepools.sizing`) and act, then writes what happened: status (node counts, desired
+nodes, idle cost per hour, Ready / AtMaximum / Scaling conditions with observedGeneration),
+an event per change, node-change metrics, and the pool's counts to the exporter when one is
+given. Sizing's memory (rate-limit history, surplus start) is kept in annotations on the pool,
+so a restart forgets nothing. A provider failure becomes a condition and an event, never a
+crash loop. Runs on a timer sized from the process clock (`ctx.interval`), and on create,
+spec change and resume; one reconcile per pool at a time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any, Protocol
+
+import kopf
+import pydantic
+from prometheus_client.registry import CollectorRegistry
+
+from tokenfleet.api import common
+from tokenfleet.api import gpu_node_pool as pool_api
+from tokenfleet.controllers import conditions
+from tokenfleet.controllers import context as context_mod
+from tokenfleet.economics import idle
+from tokenfleet.nodepools import errors, factory, memory, metrics, provider, status, steps
+
+log = logging.getLogger(__name__)
+PLURAL = "gpunodepools"
+KIND = "GPUNodePool"
+
+
+class PoolObserver(Protocol):
+    """Where pool counts go for the cost exporter (`metrics.exporter.FleetLedger` is one)."""
+
+    def observe_pool(
+        self,
+        pool: str,
+        spec: pool_api.GPUNodePoolSpec,
+        counts: pool_api.NodeCounts,
+        *,
+        desired: int | None = None,
+        use: idle.NodeUse | None = None,
+        seconds: float = 0,
+    ) -> Decimal: ...
+
+    def forget_pool(self, pool: str) -> None: ...
+
+
+class Reconciler:
+    """Reconciles pools, one at a time per pool (the timer and change handlers share it)."""
+
+    def __init__(
+        self,
+        ctx: context_mod.Context,
+        pool_metrics: metrics.PoolMetrics,
+        observer: PoolObserver | None = None,
+    ) -> None:
+        self.ctx = ctx
+        self.metrics = pool_metrics
+        self.observer = observer
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+        self._seen: dict[str, dt.datetime] = {}
+
+    def _lock(self, name: str) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault(name, threading.Lock())
+
+    def reconcile(self, body: Mapping[str, Any]) -> steps.Outcome | None:
+        """One reconcile; None when another is running for the pool or it could not size."""
+        lock = self._lock(body["metadata"]["name"])
+        if not lock.acquire(blocking=False):
+            return None
+        try:
+            return self._reconcile(body)
+        finally:
+            lock.release()
+
+    def forget(self, name: str) -> None:
+        self._seen.pop(name, None)
+        if self.observer is not None:
+            self.observer.forget_pool(name)
+
+    def _reconcile(self, body: Mapping[str, Any]) -> steps.Outcome | None:
+        meta = body["metadata"]
+        name, generation = str(meta["name"]), meta.get("generation")
+        previous = dict(body.get("status") or {})
+        try:
+            spec = pool_api.GPUNodePoolSpec.model_validate(dict(body["spec"]))
+        except pydantic.ValidationError as exc:
+            self._failed(body, errors.Misconfigured(f"invalid spec: {exc}"), previous)
+            return None
+        now = self.ctx.clock.now()
+        pool = provider.Pool(name, spec)
+        try:
+            prov = factory.create(
+                spec.provider.type.value, self.ctx.kube, self.ctx.clock, self.metrics
+            )
+            outcome = steps.Step(self.ctx.kube, prov, pool, now).run(
+                memory.read(meta.get("annotations"))
+            )
+        except errors.ProviderError as exc:
+            log.warning("GPUNodePool %s: %s", name, exc)
+            self._failed(body, exc, previous)
+            return None
+        self._remember(body, outcome)
+        counts = status.counts(outcome.view)
+        idle_per_hour = status.idle_cost_per_hour(spec, counts)
+        new = status.conditions(outcome.plan, counts, generation)
+        merged = conditions.merge(previous.get("conditions"), new, self.ctx.now_rfc3339())
+        self.ctx.kube.apply_status(
+            status.body(name, generation, outcome.plan, counts, idle_per_hour, merged)
+        )
+        for event in outcome.report.events:
+            self._event(body, event.reason, event.message, warning=event.warning)
+        for action, count in outcome.report.changes.items():
+            self.metrics.changes.labels(name, prov.name, action.value).inc(count)
+        self._observe(name, spec, counts, outcome.plan.target, now)
+        return outcome
+
+    def _remember(self, body: Mapping[str, Any], outcome: steps.Outcome) -> None:
+        """Keep sizing's memory on the pool when it changed (a merge patch of two annotations)."""
+        want = memory.to_annotations(outcome.plan.memory)
+        have = body["metadata"].get("annotations") or {}
+        if all(have.get(k) == v for k, v in want.items()):
+            return
+        self.ctx.kube.patch(
+            common.API_VERSION, KIND, body["metadata"]["name"], {"metadata": {"annotations": want}}
+        )
+
+    def _observe(
+        self,
+        name: str,
+        spec: pool_api.GPUNodePoolSpec,
+        counts: pool_api.NodeCounts,
+        desired: int,
+        now: dt.datetime,
+    ) -> None:
+        if self.observer is None:
+            return
+        last = self._seen.get(name)
+        self._seen[name] = now
+        seconds = max(0.0, (now - last).total_seconds()) if last else 0.0
+        self.observer.observe_pool(
+            name, spec, counts, desired=desired, use=status.node_use(counts), seconds=seconds
+        )
+
+    def _failed(
+        self, body: Mapping[str, Any], exc: errors.ProviderError, previous: dict[str, Any]
+    ) -> None:
+        """Report a failure on Ready, keeping the counts last written (an apply that left them
+        out would remove them)."""
+        meta = body["metadata"]
+        old = [c for c in previous.get("conditions") or [] if c.get("type") != "Ready"]
+        ready = status.conditions(None, pool_api.NodeCounts(), meta.get("generation"), exc)
+        merged = conditions.merge(
+            previous.get("conditions"), [*ready, *old], self.ctx.now_rfc3339()
+        )
+        kept = {
+            k: previous[k] for k in ("desiredNodes", "nodes", "idleCostPerHour") if k in previous
+        }
+        self.ctx.kube.apply_status(
+            {
+                "apiVersion": common.API_VERSION,
+                "kind": KIND,
+                "metadata": {"name": meta["name"]},
+                "status": {
+                    **kept,
+                    "observedGeneration": meta.get("generation"),
+                    "conditions": merged,
+                },
+            }
+        )
+        before = next((c for c in old if c.get("type") == "Ready"), None)
+        was = next(
+            (c for c in previous.get("conditions") or [] if c.get("type") == "Ready"), before
+        )
+        if not was or was.get("reason") != exc.reason or was.get("message") != str(exc)[:1024]:
+            self._event(body, exc.reason, str(exc), warning=True)
+
+    def _event(self, body: Mapping[str, Any], reason: str, message: str, warning: bool) -> None:
+        meta = body["metadata"]
+        self.ctx.kube.event(
+            {
+                "apiVersion": common.API_VERSION,
+                "kind": KIND,
+                "metadata": {"name": meta["name"], "uid": meta.get("uid")},
+            },
+            reason,
+            message,
+            type_="Warning" if warning else "Normal",
+            now_rfc3339=self.ctx.now_rfc3339(),
+        )
+
+
+def register(
+    registry: kopf.OperatorRegistry,
+    ctx: context_mod.Context,
+    *,
+    pool_metrics: metrics.PoolMetrics | None = None,
+    observer: PoolObserver | None = None,
+) -> None:
+    """Add the GPUNodePool handlers to `registry`.
+
+    `pool_metrics` should be registered on the exporter's registry (a private one otherwise,
+    exported nowhere); `observer` receives the pool's counts for the cost metrics.
+    """
+    rec = Reconciler(ctx, pool_metrics or metrics.PoolMetrics.on(CollectorRegistry()), observer)
+
+    def on_change(body: kopf.Body, **_: Any) -> None:
+        rec.reconcile(body)
+
+    def on_delete(name: str | None, **_: Any) -> None:
+        if name:
+            rec.forget(name)
+
+    group, version = common.GROUP, common.VERSION
+    kopf.on.create(group, version, PLURAL, registry=registry, id="pool-create")(on_change)
+    kopf.on.update(group, version, PLURAL, registry=registry, id="pool-update", field="spec")(
+        on_change
+    )
+    kopf.on.resume(group, version, PLURAL, registry=registry, id="pool-resume")(on_change)
+    kopf.on.delete(group, version, PLURAL, registry=registry, id="pool-delete", optional=True)(
+        on_delete
+    )
+    interval = ctx.interval(ctx.settings.reconcile.pool_interval)
+    kopf.timer(group, version, PLURAL, registry=registry, id="pool-timer", interval=interval)(
+        on_change
+    )

@@ -1,0 +1,169 @@
+"""One reconcile of one pool: observe, move drains along, size, act through the provider.
+
+The order follows Karpenter's provisioner (wait, check synced, decide, act): nodes whose boot
+has finished are settled first, drains in progress advance (a drained node is released or lent,
+a reclaimed one returns to service), then the pool is observed again, sized by the pure
+`sizing.plan`, and the plan carried out. A node chosen for draining is cordoned and its pods
+listed again before anything else, so a pod that landed just before the cordon is seen. Events
+and node changes are returned for the controller to report.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from tokenfleet.kube import client as kube_client
+from tokenfleet.nodepools import drain, errors, metrics, nodes, observe, pods, provider, sizing
+
+Action = metrics.Action
+
+
+@dataclasses.dataclass(frozen=True)
+class Event:
+    reason: str
+    message: str
+    warning: bool = False
+
+
+@dataclasses.dataclass
+class Report:
+    """What one reconcile did: events to record, node changes to count."""
+
+    events: list[Event] = dataclasses.field(default_factory=list)
+    changes: collections.Counter[Action] = dataclasses.field(default_factory=collections.Counter)
+
+    def note(self, action: Action, names: list[str], reason: str, message: str) -> None:
+        if names:
+            self.changes[action] += len(names)
+            shown = ", ".join(names[:10]) + (
+                f" and {len(names) - 10} more" if len(names) > 10 else ""
+            )
+            self.events.append(Event(reason, f"{message} ({len(names)}): {shown}"))
+
+
+@dataclasses.dataclass(frozen=True)
+class Outcome:
+    """What one reconcile decided, what it saw at its end, and what it did."""
+
+    plan: sizing.Plan
+    view: observe.View
+    report: Report
+
+
+def pods_on_node(kube: kube_client.Kube, node: str) -> list[dict[str, Any]]:
+    """The movable pods bound to `node`, read now."""
+    try:
+        found = kube.list("v1", "Pod", field_selector=f"spec.nodeName={node}")
+    except kube_client.KubeError as exc:
+        raise errors.from_kube(f"listing pods on {node}", exc) from exc
+    return [p for p in found if pods.movable(p)]
+
+
+class Step:
+    """One reconcile of one pool (create a fresh one each time)."""
+
+    def __init__(
+        self,
+        kube: kube_client.Kube,
+        prov: provider.Provider,
+        pool: provider.Pool,
+        now: dt.datetime,
+    ) -> None:
+        self.kube = kube
+        self.prov = prov
+        self.pool = pool
+        self.now = now
+        self.timeout = drain.timeout_seconds(pool.spec)
+        self.lending = prov.name == "lending"
+
+    def _read(self) -> tuple[provider.Observed, observe.View]:
+        observed = self.prov.observe(self.pool)
+        return observed, observe.read(self.kube, self.pool, observed, self.now)
+
+    def run(self, memory: sizing.Memory) -> Outcome:
+        out = Report()
+        observed = self.prov.observe(self.pool)
+        ready = self.prov.settle(self.pool, observed)
+        out.note(Action.READY, ready, "NodesReady", "nodes ready")
+        if ready:
+            observed = self.prov.observe(self.pool)
+        view = observe.read(self.kube, self.pool, observed, self.now)
+        if self._advance_drains(view, out):
+            observed, view = self._read()
+        plan = sizing.plan(
+            self.pool.spec, view.demand, view.nodes, self.now, memory, pending=observed.pending
+        )
+        self._act(plan, view, out)
+        if not self.lending:
+            released = out.changes[Action.RELEASED]
+            if released:
+                observed = self.prov.observe(self.pool)
+            asked = self.prov.scale(self.pool, plan.held - released, observed)
+            if asked:
+                out.changes[Action.REQUESTED] += asked
+                out.events.append(
+                    Event("NodesRequested", f"asked for {asked} nodes: {plan.reason}")
+                )
+        if out.changes or plan.cancel:
+            observed, view = self._read()
+        return Outcome(plan=plan, view=view, report=out)
+
+    def _advance_drains(self, view: observe.View, out: Report) -> bool:
+        """Move every drain (and every reclaim) one step; True when some node changed state."""
+        moved = False
+        for node in view.nodes:
+            obj = view.node_objects[node.name]
+            back = nodes.reclaiming(obj)
+            if node.state is not sizing.NodeState.DRAINING and not back:
+                continue
+            moved |= self._drain(node.name, view.pods_on[node.name], view, out, reclaim=back)
+        return moved
+
+    def _drain(
+        self,
+        name: str,
+        on_node: Sequence[dict[str, Any]],
+        view: observe.View,
+        out: Report,
+        *,
+        reclaim: bool = False,
+    ) -> bool:
+        started = nodes.drain_started(view.node_objects.get(name, {}))
+        decision = drain.decide(
+            on_node, view.live.status, view.unit_pods, started or self.now, self.now, self.timeout
+        )
+        if decision.abort:
+            nodes.mark_ready(self.kube, name)
+            out.note(Action.KEPT, [name], "DrainCancelled", "a live unit's pod is on the node")
+            return True
+        if decision.done and reclaim:
+            nodes.mark_ready(self.kube, name)
+            out.note(Action.READY, [name], "NodesReclaimed", "back from training, in service")
+            return True
+        if decision.done:
+            gone = self.prov.release(self.pool, [name])
+            action = Action.LENT if self.lending else Action.RELEASED
+            verb = "lent to training" if self.lending else "released"
+            out.note(action, gone, "NodesLent" if self.lending else "NodesReleased", verb)
+            return bool(gone)
+        asked = drain.carry_out(self.kube, decision)
+        if asked:
+            how = "deleted after the drain timeout" if decision.force else "evicted"
+            out.events.append(Event("PodsEvicted", f"{name}: {asked} pods {how}"))
+        return False
+
+    def _act(self, plan: sizing.Plan, view: observe.View, out: Report) -> None:
+        kept = [n for n in plan.keep if nodes.mark_ready(self.kube, n)]
+        out.note(Action.KEPT, kept, "NodesKept", f"drain stopped, needed again: {plan.reason}")
+        if plan.reclaim:
+            back = self.prov.reclaim(self.pool, plan.reclaim)
+            out.note(Action.RECLAIMED, back, "NodesReclaiming", f"reclaiming: {plan.reason}")
+        cordoned = [n for n in plan.drain if nodes.mark_draining(self.kube, n, self.now)]
+        verb = "draining to lend" if self.lending else "draining to release"
+        out.note(Action.DRAINING, cordoned, "NodesDraining", f"{verb}: {plan.reason}")
+        for name in cordoned:
+            self._drain(name, pods_on_node(self.kube, name), view, out)
