@@ -130,10 +130,13 @@ def outlook(
         "forecast": max(expected, level if ramp is None else ramp) * (1 + headroom),
         "surprise": expected * margin,
     }
-    driver = max(views, key=lambda name: views[name])
+    top = max(views.values())
+    # The first view within a hair of the top names the driver: a margin of x1.00001 should
+    # not take the credit for a forecast.
+    driver = next(name for name, value in views.items() if value >= top * (1 - 1e-3))
     firm = max(views["demand"], views["forecast"])
     return Outlook(
-        level, baseline, growth, days, ramp, expected, margin, views[driver], firm, driver
+        level, baseline, growth, days, ramp, expected, margin, top, firm, driver
     )
 
 

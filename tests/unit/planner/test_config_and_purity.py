@@ -1,0 +1,77 @@
+"""The planner's view of the resources, and that planning is pure and replayable.
+
+Covered: the lead time is the pool's provisioning delay plus the role's warm-up; whole units
+round up except for a float hair, and slack drops a last unit filled less than that share;
+tuning refuses nonsense; the same config, state and observation give the same decision and
+leave the state they were given untouched; planner and simulator never read the time
+themselves.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import pathlib
+import re
+
+import pytest
+
+from tokenfleet.planner import decide, settings
+from tokenfleet.planner import state as st
+
+from . import fleets
+
+PACKAGE = pathlib.Path(decide.__file__).parent.parent
+
+
+def test_the_lead_time_adds_warmup_to_the_provisioning_delay() -> None:
+    spec = fleets.deployment({"unified": fleets.role(warmupSeconds=300)})
+    cfg = fleets.planner_config(spec, fleets.pool(delay=900))
+    assert cfg.role("unified").lead_seconds == 1200
+
+
+@pytest.mark.parametrize(
+    ("tokens", "slack", "units"),
+    [
+        (0, 0.0, 0),
+        (1000, 0.0, 1),
+        (1000.0000001, 0.0, 1),
+        (1001, 0.0, 2),
+        (2400, 0.5, 2),
+        (2600, 0.5, 3),
+    ],
+)
+def test_whole_units_round_up(tokens: float, slack: float, units: int) -> None:
+    role = fleets.unified().role("unified")  # 1000 tok/s a unit
+    assert role.units_for(tokens, slack) == units
+
+
+def test_tuning_refuses_nonsense() -> None:
+    with pytest.raises(ValueError, match="surprise_memory_seconds"):
+        settings.Tuning(surprise_memory_seconds=0)
+    with pytest.raises(ValueError, match="margin_slack"):
+        settings.Tuning(margin_slack=1.0)
+
+
+def test_the_same_inputs_give_the_same_decision_and_the_state_is_not_touched() -> None:
+    cfg = fleets.planner_config()
+    observation = st.Observation(
+        at=fleets.START, roles={"prefill": fleets.seen(2500, 2), "decode": fleets.seen(700, 3)}
+    )
+    _, state = decide.plan(cfg, st.PlannerState(), observation)
+    before = dataclasses.replace(state)
+    later = dataclasses.replace(observation, at=fleets.START.replace(minute=1))
+    one, state_one = decide.plan(cfg, state, later)
+    two, state_two = decide.plan(cfg, state, later)
+    assert (one, state_one) == (two, state_two)
+    assert state == before
+
+
+@pytest.mark.parametrize("package", ["planner", "sim"])
+def test_pure_code_never_reads_the_time_itself(package: str) -> None:
+    forbidden = re.compile(r"\b(datetime\.now|dt\.datetime\.now|time\.time|time\.monotonic)\(")
+    offenders = [
+        str(path.relative_to(PACKAGE))
+        for path in (PACKAGE / package).glob("*.py")
+        if forbidden.search(path.read_text())
+    ]
+    assert offenders == []
