@@ -16,7 +16,7 @@ import dataclasses
 import datetime as dt
 import math
 
-from tokenfleet.api import common
+from tokenfleet.api import common, inference_deployment
 from tokenfleet.planner import config, forecast, history, pool, reasons, schedule, stabilize
 from tokenfleet.planner import state as st
 
@@ -60,6 +60,14 @@ class Decision:
     @property
     def reason(self) -> str:
         return "; ".join(role.reason for role in self.roles.values())
+
+    def to_status(self) -> inference_deployment.Decision:
+        """The decision as status.lastDecision shows it."""
+        return inference_deployment.Decision(
+            time=self.at.astimezone(dt.UTC).isoformat().replace("+00:00", "Z"),
+            units=self.units,
+            reason=self.reason,
+        )
 
 
 def usable(demand: float | None, role: config.RoleConfig, factor: float) -> bool:

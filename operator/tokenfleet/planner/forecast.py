@@ -4,15 +4,19 @@ A unit ordered now serves only after the lead time (provisioning plus warm-up), 
 sizes for demand a lead time ahead. Three views are combined, and the largest wins:
 
 - *demand now* at the target utilisation: never plan below what is being served;
-- *expected demand* a lead time ahead, with the forecast's headroom on top: the baseline (the
-  median of the last hour) grown by the daily/weekly profile of recent days, or a steady ramp
-  extrapolated when the last minutes fit a straight line;
+- *expected demand* a lead time ahead, with the forecast's headroom on top, to fit in the
+  units' full capacity: the baseline (the median of the last hour) grown by the daily and
+  weekly profile of recent days, or a steady ramp extrapolated when the last minutes fit a
+  straight line, or demand now, whichever is highest;
 - *surprise margin*: each time demand turned out higher than the baseline expected one lead
   time earlier, the ratio is remembered and decays over an hour or two. Bursts cluster, so the
   fleet keeps room for the next one while they last and gives it back when they stop. This is
-  what lets a fleet with one day of history, or none, keep late tokens low.
+  what lets a fleet with one day of history, or none, keep late tokens low. The margin is a
+  guess, so it is rounded to the nearest unit rather than up (`Tuning.margin_slack`).
 
-Scaling down needs no forecast: releasing a unit is immediate, so only the way up is planned.
+Target utilisation and headroom overlap on purpose: utilisation governs demand that is here,
+headroom the forecast's error. Scaling down needs no forecast: releasing a unit is immediate,
+so only the way up is planned.
 """
 
 from __future__ import annotations
@@ -135,9 +139,7 @@ def outlook(
     # not take the credit for a forecast.
     driver = next(name for name, value in views.items() if value >= top * (1 - 1e-3))
     firm = max(views["demand"], views["forecast"])
-    return Outlook(
-        level, baseline, growth, days, ramp, expected, margin, top, firm, driver
-    )
+    return Outlook(level, baseline, growth, days, ramp, expected, margin, top, firm, driver)
 
 
 def surprise_ratio(

@@ -127,11 +127,17 @@ def load(
         plan = plans[ref]
     elif len(plans) == 1:
         plan = next(iter(plans.values()))
+    pool = pools[pool_ref]
+    if plan is not None and plan.spec.currency != pool.spec.cost.currency:
+        raise FleetError(
+            f"{path}: PricingPlan {_name(plan)} is in {plan.spec.currency} but GPUNodePool "
+            f"{pool_ref} costs {pool.spec.cost.currency}: use one currency so margins add up"
+        )
     return Fleet(
         deployment_name=_name(infd),
         deployment=infd.spec,
         pool_name=pool_ref,
-        pool=pools[pool_ref].spec,
+        pool=pool.spec,
         plan_name=None if plan is None else _name(plan),
         plan=None if plan is None else plan.spec,
     )

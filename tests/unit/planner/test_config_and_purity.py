@@ -3,8 +3,8 @@
 Covered: the lead time is the pool's provisioning delay plus the role's warm-up; whole units
 round up except for a float hair, and slack drops a last unit filled less than that share;
 tuning refuses nonsense; the same config, state and observation give the same decision and
-leave the state they were given untouched; planner and simulator never read the time
-themselves.
+leave the state they were given untouched; a decision reads as status.lastDecision; planner
+and simulator never read the time themselves.
 """
 
 from __future__ import annotations
@@ -64,6 +64,15 @@ def test_the_same_inputs_give_the_same_decision_and_the_state_is_not_touched() -
     two, state_two = decide.plan(cfg, state, later)
     assert (one, state_one) == (two, state_two)
     assert state == before
+
+
+def test_a_decision_becomes_the_status_last_decision() -> None:
+    cfg = fleets.unified(forecast={"enabled": False})
+    observation = st.Observation(at=fleets.START, roles={"unified": fleets.seen(1700, 1)})
+    decision, _ = decide.plan(cfg, st.PlannerState(), observation)
+    status = decision.to_status()
+    assert (status.time, status.units) == ("2025-01-06T00:00:00Z", {"unified": 3})
+    assert status.reason.startswith("unified 1->3 units: demand 1.7k tok/s at 80% target")
 
 
 @pytest.mark.parametrize("package", ["planner", "sim"])

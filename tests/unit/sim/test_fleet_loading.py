@@ -4,7 +4,8 @@ Covered: a pool, plan and deployment are found and tied by their references; --p
 overrides the file's plan; a lone plan is used without a reference; a fleet without a plan has
 no revenue; a pydantic error names the file, the document, its kind and name and the field as
 written in YAML; an unknown kind, a missing pool or plan, two deployments and broken YAML are
-refused with a message that says how to fix it.
+refused with a message that says how to fix it, and so is a plan priced in another currency than
+the pool.
 """
 
 from __future__ import annotations
@@ -69,6 +70,10 @@ def test_a_validation_error_names_document_kind_and_field(tmp_path: pathlib.Path
             "no PricingPlan of that name; add it or pass --pricing",
         ),
         (lambda d: d.append(d[2]), "need exactly one InferenceDeployment"),
+        (
+            lambda d: d[1]["spec"].update(currency="EUR"),
+            "PricingPlan flat is in EUR but GPUNodePool small costs USD",
+        ),
     ],
 )
 def test_fleets_that_cannot_be_simulated_are_refused(
