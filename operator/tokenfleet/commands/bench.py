@@ -37,8 +37,8 @@ def register(subparsers: Any) -> None:
         required=_env("traces") is None,
         help="directory of trace CSVs",
     )
-    simulate.add_common(parser, _env)
-    parser.set_defaults(func=main, policy_default=["all"])
+    simulate.add_common(parser, _env, "all")
+    parser.set_defaults(func=main)
 
 
 def main(args: argparse.Namespace) -> int:

@@ -33,11 +33,17 @@ def instant(text: str) -> dt.datetime:
     except ValueError:
         raise argparse.ArgumentTypeError(f"not an ISO 8601 instant: {text!r}") from None
     if at.tzinfo is None:
-        raise argparse.ArgumentTypeError(f"give the offset too, e.g. {text}+00:00")
+        raise argparse.ArgumentTypeError(
+            f"{text!r} has no UTC offset: write it in full, e.g. {at.isoformat()}+00:00"
+        )
     return at
 
 
-def add_common(parser: argparse.ArgumentParser, env: Any) -> None:
+def _yes(text: str | None) -> bool:
+    return (text or "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def add_common(parser: argparse.ArgumentParser, env: Any, policies_by_default: str) -> None:
     """Flags `simulate` and `bench` share."""
     parser.add_argument(
         "--fleet",
@@ -56,15 +62,18 @@ def add_common(parser: argparse.ArgumentParser, env: Any) -> None:
         "--policy",
         action="append",
         choices=[*policies.NAMES, "all"],
-        help="policy to replay; repeat it, or say all (default: %(default)s)",
+        help=f"policy to replay; repeat it, or say all (default: {policies_by_default})",
     )
     parser.add_argument(
         "--start",
         type=instant,
-        default=instant(env("start", DEFAULT_START) or DEFAULT_START),
+        default=env("start", DEFAULT_START),
         help="ISO 8601 instant of timestamp 0 (default: Monday 2025-01-06 00:00 UTC)",
     )
-    parser.add_argument("--json", action="store_true", default=bool(env("json")))
+    parser.add_argument(
+        "--json", action="store_true", default=_yes(env("json")), help="print JSON, not a table"
+    )
+    parser.set_defaults(policy_default=[policies_by_default])
 
 
 def register(subparsers: Any) -> None:
@@ -81,9 +90,9 @@ def register(subparsers: Any) -> None:
         required=_env("trace") is None,
         help="trace CSV",
     )
-    add_common(parser, _env)
+    add_common(parser, _env, "tokenfleet")
     parser.add_argument("--plot", type=pathlib.Path, default=_env("plot"), help="write a PNG")
-    parser.set_defaults(func=main, policy_default=["tokenfleet"])
+    parser.set_defaults(func=main)
 
 
 def main(args: argparse.Namespace) -> int:
