@@ -1,7 +1,7 @@
 """The lending provider: a fixed set of nodes shared with training (DeepSeek's day/night).
 
-The set is the Nodes matching `provider.lending.nodeSelector` (the pool's nodeLabels when
-empty). Nothing is created or deleted: a node inference does not need is drained (by the
+The set is the Nodes matching `provider.lending.nodeSelector` (the pool's nodeLabels but
+`tokenfleet.io/pool` when empty). Nothing is created or deleted: a node inference does not need is drained (by the
 controller: cordoned, whole units out of the router first, pods out, the drain timeout honoured)
 and then lent: it loses `tokenfleet.io/pool` (engine pods select it, so inference cannot land
 there), gains the training labels and taints (e.g. a Kueue ResourceFlavor's), and is uncordoned
@@ -52,16 +52,19 @@ class LendingProvider:
 
     def selector(self, pool: provider.Pool) -> dict[str, str]:
         """Labels that pick the shared set; never the pool label, which lent nodes lose."""
-        chosen = dict(self.settings(pool).node_selector or pool.spec.node_labels)
+        explicit = self.settings(pool).node_selector
+        if set(explicit) & set(pool.label):
+            raise errors.Misconfigured(
+                f"select the shared nodes by labels other than {next(iter(pool.label))}: "
+                "lent nodes lose it"
+            )
+        chosen = dict(explicit) or {
+            k: v for k, v in pool.spec.node_labels.items() if k not in pool.label
+        }
         if not chosen:
             raise errors.Misconfigured(
                 "a lending pool needs labels that pick its shared nodes: set "
                 "spec.provider.lending.nodeSelector (or spec.nodeLabels)"
-            )
-        if set(chosen) & set(pool.label):
-            raise errors.Misconfigured(
-                f"select the shared nodes by labels other than {next(iter(pool.label))}: "
-                "lent nodes lose it"
             )
         return chosen
 

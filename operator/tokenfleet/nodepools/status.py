@@ -3,7 +3,8 @@
 Pure. Conditions (metav1 shape, with observedGeneration):
 - Ready: the pool holds at least the ready nodes it aims for and its provider answers;
 - AtMaximum: the demand reaches maxNodes (or the lending set): the pool can give no more;
-- Scaling: nodes are being asked for, provisioned, drained, lent or brought back.
+- Scaling: nodes are being asked for, provisioned, drained, lent or brought back, or a
+  surplus is sitting out the scale-down delay.
 """
 
 from __future__ import annotations
@@ -88,10 +89,11 @@ def conditions(
         out.append(
             _condition("AtMaximum", at, "AtMaximum" if at else "BelowMaximum", words, generation)
         )
-    moving = plan.changed or plan.deferred or c.provisioning or c.draining
+    waiting = plan.memory.surplus_since is not None  # a surplus sitting out the delay
+    moving = plan.changed or plan.deferred or c.provisioning or c.draining or waiting
     if not moving:
         reason = "Stable"
-    elif plan.drain or (c.draining and not (plan.add or plan.reclaim)):
+    elif plan.drain or plan.cancel or ((c.draining or waiting) and not (plan.add or plan.reclaim)):
         reason = "ScalingDown"
     else:
         reason = "ScalingUp"
