@@ -49,25 +49,27 @@ class Surprise:
 def seasonal_growth(
     profile: history.Profile, t: float, lead: float, lookback_days: int, tuning: settings.Tuning
 ) -> tuple[float, int]:
-    """How much demand grew over one lead time at this time of day on recent days.
+    """How much demand grew within one lead time from this time of day on recent days.
 
-    Returns (growth, days used). Growth is the median over the days of the profile's ratio of
-    the lead-time-ahead bucket (or the next, whichever is higher) to the bucket just before;
-    the same weekday a week ago counts twice. It is at least 1 (only ramps matter) and blended
-    in by the number of days, so a single day moves the forecast half way.
+    Returns (growth, days used). For each day, the ratio of the highest bucket from now until
+    a bucket past the lead time to the mean of the two buckets just before now: the peak of
+    the horizon, not its end, because a unit released now cannot be back before the lead time
+    is over, so a dip inside the horizon must not release one. Growth is the median over the
+    days, with the same weekday a week ago counted twice; it is at least 1 (only ramps
+    matter) and blended in by the number of days, so a single day moves the forecast half way.
     """
     ratios: list[float] = []
     days = 0
     for k in range(1, lookback_days + 1):
         then = t - k * history.DAY_SECONDS
-        before = profile.mean(profile.index(then - 1))
-        ahead_index = profile.index(then + lead)
-        ahead = [
-            m for m in (profile.mean(ahead_index), profile.mean(ahead_index + 1)) if m is not None
-        ]
-        if before is None or before <= 0 or not ahead:
+        last = profile.index(then - 1)
+        before = [m for m in (profile.mean(last - 1), profile.mean(last)) if m is not None]
+        horizon = range(profile.index(then), profile.index(then + lead) + 2)
+        ahead = [m for m in (profile.mean(i) for i in horizon) if m is not None]
+        level = sum(before) / len(before) if before else 0.0
+        if level <= 0 or not ahead:
             continue
-        ratio = max(ahead) / before
+        ratio = max(ahead) / level
         ratios.extend([ratio, ratio] if k == WEEK_DAYS else [ratio])
         days += 1
     if not ratios:

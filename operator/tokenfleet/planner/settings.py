@@ -51,7 +51,7 @@ class Tuning:
     """The surprise margin is a guess, not a measured need: a unit it alone asks for is added
     only when the margin would fill more than this fraction of it (the nearest whole unit)."""
 
-    hysteresis: float = 0.03
+    hysteresis: float = 0.05
     """A scale-down must still leave this fraction of spare capacity above the target, so
     demand hovering at a unit boundary does not flap a multi-node unit."""
 
