@@ -4,7 +4,8 @@ surprise margin remembered and decayed.
 Covered: with yesterday's 08:00 ramp in memory the planner starts units at 07:50 that a
 planner without history does not; the same weekday a week ago counts twice; one day of history
 moves the forecast half way; a straight ramp is extrapolated over the lead time and a zigzag is
-not; the margin decays exponentially and a new surprise only raises it.
+not; the margin decays exponentially and a new surprise only raises it; the seasonal view takes
+the peak inside the lead time, so a dip within it does not release a unit.
 """
 
 from __future__ import annotations
@@ -135,3 +136,18 @@ def test_a_start_far_from_midnight_is_fine() -> None:
         st.Observation(at=at, roles={"unified": fleets.seen(900)}),
     )
     assert decision.units == {"unified": 2}
+
+
+def test_the_seasonal_forecast_sees_the_peak_inside_the_lead_time_not_its_end() -> None:
+    now = fleets.START.timestamp() + 3 * DAY
+    then = now - DAY
+    profile = history.Profile()
+    # Yesterday: 1000 tok/s, a peak of 1500 from 5 to 10 minutes after now's time of day, and
+    # back to 1000 by the end of the 600 s lead time.
+    for offset in range(-1200, 1800, 60):
+        level = 1500.0 if 300 <= offset < 600 else 1000.0
+        profile = profile.add(then + offset, level, keep_days=2)
+    profile = profile.add(now - 60, 1000.0, keep_days=2)
+    growth, days = forecast.seasonal_growth(profile, now, 600, 7, fleets.TUNING)
+    # One day of history moves it half way: 1 + (1.5 - 1) / 2.
+    assert (growth, days) == (pytest.approx(1.25), 1)
