@@ -14,7 +14,7 @@ import math
 import pytest
 
 from tokenfleet.api import common
-from tokenfleet.planner import decide
+from tokenfleet.planner import config, decide
 from tokenfleet.planner import state as st
 
 from . import fleets
@@ -22,7 +22,9 @@ from . import fleets
 MINUTE = dt.timedelta(seconds=60)
 
 
-def _run(cfg, state, at, **roles):  # type: ignore[no-untyped-def]
+def _run(
+    cfg: config.PlannerConfig, state: st.PlannerState, at: dt.datetime, **roles: st.RoleObservation
+) -> tuple[decide.Decision, st.PlannerState]:
     return decide.plan(cfg, state, st.Observation(at=at, roles=roles))
 
 
