@@ -6,7 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import subprocess
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from kubernetes import client
@@ -70,3 +71,18 @@ def pool_name(kube: kube_client.Kube, crds_installed: None) -> Iterator[str]:
     kube.delete(common.API_VERSION, "GPUNodePool", name)
     for node in kube.list("v1", "Node", labels=labels.pool_label(name)):
         kube.delete("v1", "Node", node["metadata"]["name"])
+
+
+@pytest.fixture
+def make_node(kube: kube_client.Kube) -> Iterator[Callable[[dict[str, Any]], str]]:
+    """Apply a Node object for the test; every one made is deleted afterwards."""
+    made: list[str] = []
+
+    def make(obj: dict[str, Any]) -> str:
+        kube.apply(obj)
+        made.append(obj["metadata"]["name"])
+        return str(obj["metadata"]["name"])
+
+    yield make
+    for name in made:
+        kube.delete("v1", "Node", name)

@@ -13,6 +13,8 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+import yaml
+from tests.support import cluster as cluster_support
 from tests.support.waiting import wait_for
 
 from tokenfleet.api import common
@@ -102,6 +104,14 @@ def kwok_node(name: str, node_labels: dict[str, str], **annotations: str) -> dic
     obj["metadata"]["annotations"].pop(nodes.REQUESTED_AT, None)
     obj["metadata"]["annotations"].update(annotations)
     return obj
+
+
+def apply_as_admin(cluster: cluster_support.Cluster, obj: dict[str, Any]) -> None:
+    """Create or update `obj` as a person would (kubectl, its own field manager), so that
+    tokenfleet's server-side applies own only the fields tokenfleet writes."""
+    cluster.kubectl(
+        "apply", "--server-side", "--field-manager=admin", "-f", "-", input=yaml.safe_dump(obj)
+    )
 
 
 def reconcile(
