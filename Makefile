@@ -62,3 +62,16 @@ FLEET ?= manifests/samples/deepseek-v3.yaml
 .PHONY: bench
 bench: ## Every policy on every trace in $(TRACES) with the $(FLEET) fleet: node-hours, late tokens, cost, margin
 	$(VENV)/bin/tokenfleet bench --traces $(TRACES) --fleet $(FLEET)
+
+.PHONY: install-manifest
+install-manifest: ## Render manifests/install.yaml from the Helm chart (a test fails on drift)
+	hack/render-install.sh
+
+.PHONY: helm-lint
+helm-lint: ## helm lint --strict the chart, with default and with namespaced values
+	H="$$(hack/install-bins.sh)/helm" && "$$H" lint --strict charts/tokenfleet && \
+	  "$$H" lint --strict charts/tokenfleet --set 'operator.watchNamespaces={a,b}' --set replicaCount=0
+
+.PHONY: kind-e2e
+kind-e2e: ## Needs Docker: kind cluster, operator image, helm install, samples, smoke check
+	hack/kind-e2e.sh
