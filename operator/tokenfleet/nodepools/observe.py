@@ -166,6 +166,8 @@ class View:
     live: Liveness
     released: int = 0
     """Nodes given back whose Node is still there (counted as draining)."""
+    pending: int = 0
+    """Nodes asked for that have no Node yet (counted as provisioning)."""
 
     def count(self, state: sizing.NodeState) -> int:
         return sum(1 for n in self.nodes if n.state is state)
@@ -236,4 +238,5 @@ def read(
         unit_pods=unit_pods,
         live=live,
         released=len(observed.nodes) - len(mine),
+        pending=observed.pending,
     )

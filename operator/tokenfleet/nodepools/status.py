@@ -23,7 +23,7 @@ def counts(view: observe.View) -> pool_api.NodeCounts:
     return pool_api.NodeCounts(
         ready=len(ready),
         allocated=sum(1 for n in ready if n.busy),
-        provisioning=view.count(sizing.NodeState.PROVISIONING),
+        provisioning=view.count(sizing.NodeState.PROVISIONING) + view.pending,
         draining=view.count(sizing.NodeState.DRAINING) + view.released,
         lent=view.count(sizing.NodeState.LENT),
     )

@@ -98,7 +98,7 @@ def test_the_pool_scales_a_machine_deployment_and_releases_exactly_the_drained_m
     assert written["spec"]["replicas"] == 3
     assert replicas_manager(written) == ["tokenfleet"]
     status = fleet.pool_status(kube, pool_name)
-    assert (status["desiredNodes"], status["nodes"]["provisioning"]) == (3, 0)
+    assert (status["desiredNodes"], status["nodes"]["provisioning"]) == (3, 3)  # not joined yet
     assert fleet.condition(kube, pool_name, "Ready")["reason"] == "NodesProvisioning"
     fleet.reconcile(kube, reconciler, pool_name)
     again = kube.get(API, "MachineDeployment", "h800", namespace)

@@ -1,7 +1,7 @@
 """A GPUNodePool's status: node counts, idle cost per hour, conditions.
 
 Covered: counts by state (allocated = ready and busy; nodes given back but still there count as
-draining); idle cost from the cost model; Ready, AtMaximum and Scaling for a pool that is
+draining, nodes asked for without a Node yet as provisioning); idle cost from the cost model; Ready, AtMaximum and Scaling for a pool that is
 growing, steady, capped and failing; the status body the controller applies.
 """
 
@@ -17,7 +17,7 @@ from tokenfleet.nodepools import errors, observe, sizing, status
 S = sizing.NodeState
 
 
-def view(nodes: list[sizing.PoolNode], released: int = 0) -> observe.View:
+def view(nodes: list[sizing.PoolNode], released: int = 0, pending: int = 0) -> observe.View:
     return observe.View(
         nodes=tuple(nodes),
         demand=sizing.Demand(),
@@ -26,6 +26,7 @@ def view(nodes: list[sizing.PoolNode], released: int = 0) -> observe.View:
         unit_pods={},
         live=observe.Liveness(None, []),  # type: ignore[arg-type]
         released=released,
+        pending=pending,
     )
 
 
@@ -41,10 +42,10 @@ def test_counts_split_the_pool_by_state() -> None:
         b.node("drain", S.DRAINING),
         b.node("lent", S.LENT),
     ]
-    counts = status.counts(view(nodes, released=1))
-    assert counts == pool_api.NodeCounts(ready=5, allocated=3, provisioning=1, draining=2, lent=1)
-    assert status.held(counts) == 9
-    assert status.node_use(counts).unallocated == 5
+    counts = status.counts(view(nodes, released=1, pending=2))
+    assert counts == pool_api.NodeCounts(ready=5, allocated=3, provisioning=3, draining=2, lent=1)
+    assert status.held(counts) == 11
+    assert status.node_use(counts).unallocated == 7
 
 
 def test_idle_cost_per_hour_prices_nodes_that_serve_no_unit() -> None:
