@@ -1,6 +1,7 @@
 """Planner decisions become a direction and a reason from a fixed list, for a label.
 
-Real decisions of the planner on DeepSeek's reference fleet (manifests/samples): demand and
+Real decisions of the planner on DeepSeek's reference fleet (manifests/samples, with
+DeepSeek's daytime floor as its schedule): demand and
 forecast sizing, the schedule's floor, minUnits, maxUnits, a full pool, a missing signal,
 autoscaling switched off, and a scale-down held by stabilization. Counted through the exporter
 by `observe_plan`.
@@ -15,6 +16,7 @@ import pathlib
 import pytest
 
 from tokenfleet import clock as clocks
+from tokenfleet.api import inference_deployment
 from tokenfleet.metrics import decisions, names
 from tokenfleet.planner import config, decide
 from tokenfleet.planner import state as st
@@ -27,9 +29,20 @@ NIGHT = dt.datetime(2025, 1, 6, 20, tzinfo=dt.UTC)  # 04:00 Beijing time: no sch
 DAY = dt.datetime(2025, 1, 6, 4, tzinfo=dt.UTC)  # 12:00 Beijing time: floor 10 prefill, 4 decode
 
 
+# DeepSeek's daytime floor: never fewer than 10 prefill and 4 decode units from 08:30 to 24:00
+# Beijing time.
+DAYTIME = inference_deployment.ScheduleSpec.model_validate(
+    {
+        "timeZone": "Asia/Shanghai",
+        "entries": [{"start": "08:30", "end": "24:00", "minUnits": {"prefill": 10, "decode": 4}}],
+    }
+)
+
+
 def cfg(**autoscaling: object) -> config.PlannerConfig:
+    """The reference fleet with the daytime floor and `autoscaling` fields overridden."""
     loaded = fleet.load(SAMPLE)
-    auto = loaded.deployment.autoscaling.model_copy(update=autoscaling)
+    auto = loaded.deployment.autoscaling.model_copy(update={"schedule": DAYTIME, **autoscaling})
     deployment = loaded.deployment.model_copy(update={"autoscaling": auto})
     return config.from_resources(deployment, loaded.pool_name, loaded.pool)
 
