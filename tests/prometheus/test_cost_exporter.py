@@ -125,6 +125,7 @@ class Harness:
         units: dict[str, accounting.Units],
         *,
         plan: pricing_plan.PricingPlanSpec,
+        pool: gpu_node_pool.GPUNodePoolSpec | None = None,
         end: float | None = None,
         capacity: dict[str, float] | None = None,
         on_tick: Callable[[Harness, int], None] | None = None,
@@ -138,7 +139,7 @@ class Harness:
         self.on_tick = on_tick
         spec = deployment_spec(engine)
         self.deployment = accounting.Deployment(
-            namespace, "dsv3", spec, "h800", pool_spec(), "r1", plan
+            namespace, "dsv3", spec, "h800", pool or pool_spec(), "r1", plan
         )
         self.capacity = capacity or {role: s.capacity_per_node for role, s in spec.roles.items()}
         self.pods = sim_pods(namespace, spec)
