@@ -29,11 +29,12 @@ class Helm:
     def run(
         self, *args: str, values: Mapping[str, Any] | None = None, check: bool = True
     ) -> subprocess.CompletedProcess[str]:
+        """Run helm; `values` (if given) go in through a values file."""
         with tempfile.NamedTemporaryFile("w", suffix=".yaml") as file:
             yaml.safe_dump(dict(values or {}), file)
             file.flush()
             out = subprocess.run(
-                [str(self.binary), *args, "--values", file.name],
+                [str(self.binary), *args, *(["--values", file.name] if values is not None else [])],
                 capture_output=True,
                 text=True,
                 env=self.cluster.env(),
