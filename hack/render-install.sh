@@ -10,6 +10,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 NAMESPACE=tokenfleet-system
 RELEASE=tokenfleet
 out="${1:-$ROOT_DIR/manifests/install.yaml}"
+chart="${CHART:-$ROOT_DIR/charts/tokenfleet}"  # another checkout of the chart, e.g. a clean one
 
 # $HELM, else the pinned helm hack/install-bins.sh builds (built now if missing).
 helm="${HELM:-$CACHE_DIR/bin/helm-$HELM_VERSION/helm}"
@@ -26,7 +27,7 @@ render() {
 #
 # Install: kubectl apply --server-side -f manifests/install.yaml
 HEADER
-  "$helm" template "$RELEASE" "$ROOT_DIR/charts/tokenfleet" \
+  "$helm" template "$RELEASE" "$chart" \
     --namespace "$NAMESPACE" --include-crds --set createNamespace=true
 }
 

@@ -356,3 +356,24 @@ def test_values_that_contradict_each_other_are_refused_with_a_fix(
     helm: h.Helm, values: dict[str, Any], message: str
 ) -> None:
     assert message in helm.refusal(values)
+
+
+def notes(helm: h.Helm, values: dict[str, Any]) -> str:
+    out = helm.run(
+        "install", "tokenfleet", str(h.CHART), "--namespace", "ops", "--dry-run=client", "-o=json",
+        values=values,
+    )  # fmt: skip
+    return str(json.loads(out.stdout)["info"]["notes"])
+
+
+def test_the_notes_say_how_to_run_the_operator_and_warn_about_equal_priority_replicas(
+    helm: h.Helm,
+) -> None:
+    single = notes(helm, {})
+    assert "rollout status deployment/tokenfleet" in single
+    assert 'ClusterKopfPeering "tokenfleet"' in single
+    assert "WARNING" not in single
+    assert "WARNING: replicaCount=2" in notes(helm, {"replicaCount": 2})
+    outside = notes(helm, {"replicaCount": 0, **NAMESPACED})
+    assert "create token tokenfleet" in outside
+    assert "tokenfleet run --peering tokenfleet --namespace team-a --namespace team-b" in outside
