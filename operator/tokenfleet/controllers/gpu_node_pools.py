@@ -205,11 +205,14 @@ def register(
     *,
     pool_metrics: metrics.PoolMetrics | None = None,
     observer: PoolObserver | None = None,
+    selector: Mapping[str, str] | None = None,
 ) -> None:
     """Add the GPUNodePool handlers to `registry`.
 
     `pool_metrics` should be registered on the exporter's registry (a private one otherwise,
-    exported nowhere); `observer` receives the pool's counts for the cost metrics.
+    exported nowhere); `observer` receives the pool's counts for the cost metrics; `selector`
+    limits the controller to pools carrying these labels (GPUNodePools are cluster-scoped, so
+    a namespace cannot keep two operators apart: a label can).
     """
     rec = Reconciler(ctx, pool_metrics or metrics.PoolMetrics.on(CollectorRegistry()), observer)
 
@@ -220,16 +223,11 @@ def register(
         if name:
             rec.forget(name)
 
+    on: dict[str, Any] = {"registry": registry, "labels": dict(selector) if selector else None}
     group, version = common.GROUP, common.VERSION
-    kopf.on.create(group, version, PLURAL, registry=registry, id="pool-create")(on_change)
-    kopf.on.update(group, version, PLURAL, registry=registry, id="pool-update", field="spec")(
-        on_change
-    )
-    kopf.on.resume(group, version, PLURAL, registry=registry, id="pool-resume")(on_change)
-    kopf.on.delete(group, version, PLURAL, registry=registry, id="pool-delete", optional=True)(
-        on_delete
-    )
+    kopf.on.create(group, version, PLURAL, id="pool-create", **on)(on_change)
+    kopf.on.update(group, version, PLURAL, id="pool-update", field="spec", **on)(on_change)
+    kopf.on.resume(group, version, PLURAL, id="pool-resume", **on)(on_change)
+    kopf.on.delete(group, version, PLURAL, id="pool-delete", optional=True, **on)(on_delete)
     interval = ctx.interval(ctx.settings.reconcile.pool_interval)
-    kopf.timer(group, version, PLURAL, registry=registry, id="pool-timer", interval=interval)(
-        on_change
-    )
+    kopf.timer(group, version, PLURAL, id="pool-timer", interval=interval, **on)(on_change)

@@ -1,14 +1,14 @@
 """The lending provider: a fixed set of nodes shared with training (DeepSeek's day/night).
 
 The set is the Nodes matching `provider.lending.nodeSelector` (the pool's nodeLabels but
-`tokenfleet.io/pool` when empty). Nothing is created or deleted: a node inference does not need is drained (by the
-controller: cordoned, whole units out of the router first, pods out, the drain timeout honoured)
-and then lent: it loses `tokenfleet.io/pool` (engine pods select it, so inference cannot land
-there), gains the training labels and taints (e.g. a Kueue ResourceFlavor's), and is uncordoned
-for training. Reclaiming reverses that and leaves the node cordoned, counted as provisioning,
-until training's pods have left; the controller starts it a lead time ahead of the demand it
-expects (`sizing.lead_seconds`). A member of the set not yet marked as the pool's (no pool
-label, not lent) joins inference on `settle`.
+`tokenfleet.io/pool` when empty). Nothing is created or deleted: a node inference does not
+need is drained (by the controller: cordoned, whole units out of the router first, pods out,
+the drain timeout honoured) and then lent: it loses `tokenfleet.io/pool` (engine pods select
+it, so inference cannot land there), gains the training labels and taints (e.g. a Kueue
+ResourceFlavor's), and is uncordoned for training. Reclaiming reverses that and leaves the node
+cordoned, counted as provisioning, until training's pods have left; the controller starts it a
+lead time ahead of the demand it expects (`sizing.lead_seconds`). A member of the set not yet
+marked as the pool's (no pool label, not lent) joins inference on `settle`.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """A GPUNodePool's status: node counts, idle cost per hour, conditions.
 
-Covered: counts by state (allocated = ready and busy; nodes given back but still there count as
-draining, nodes asked for without a Node yet as provisioning); idle cost from the cost model; Ready, AtMaximum and Scaling for a pool that is
-growing, steady, capped and failing; the status body the controller applies.
+Covered: counts by state (allocated = ready and busy; nodes given back but still there count
+as draining, nodes asked for without a Node yet as provisioning); idle cost from the cost
+model; Ready, AtMaximum and Scaling for a pool that is growing, steady, capped and failing;
+the status body the controller applies.
 """
 
 from __future__ import annotations
