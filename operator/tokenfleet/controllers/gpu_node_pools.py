@@ -97,7 +97,7 @@ class Reconciler:
             self._failed(body, errors.Misconfigured(f"invalid spec: {exc}"), previous)
             return None
         now = self.ctx.clock.now()
-        pool = provider.Pool(name, spec)
+        pool = provider.Pool(name, spec, meta.get("uid"))
         try:
             prov = factory.create(
                 spec.provider.type.value, self.ctx.kube, self.ctx.clock, self.metrics

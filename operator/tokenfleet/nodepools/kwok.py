@@ -10,7 +10,8 @@ itself. A requested node is created at once with `tokenfleet.io/requested-at` an
 `tokenfleet.io/provisioning:NoSchedule` taint, so nothing schedules on it and the pool counts it
 as provisioning. `settle` removes both once the clock has passed ready-at. The delay is thus
 measured on the same clock as everything else: under `make demo`'s fast clock a 10-minute boot
-takes seconds. Names are `<pool>-<5 hex>`, a digest of the pool, the instant and an ordinal, so
+takes seconds. The nodes are owned by the GPUNodePool, so deleting the pool deletes them.
+Names are `<pool>-<5 hex>`, a digest of the pool, the instant and an ordinal, so
 a step repeated at the same instant creates nothing twice.
 """
 
@@ -21,6 +22,7 @@ from collections.abc import Sequence
 from typing import Any, Final
 
 from tokenfleet import clock as clock_mod
+from tokenfleet.api import common
 from tokenfleet.kube import client as kube_client
 from tokenfleet.nodepools import errors, nodes, provider
 from tokenfleet.workloads import naming
@@ -60,10 +62,21 @@ def node_object(
         marks[nodes.READY_AT] = ready_at
         taints.append({"key": nodes.PROVISIONING_TAINT, "effect": "NoSchedule"})
     resources = {"cpu": CPU, "memory": MEMORY, "pods": PODS, "nvidia.com/gpu": gpus}
+    meta: dict[str, Any] = {"name": node_name, "labels": node_labels, "annotations": marks}
+    if pool.uid:
+        # Both are cluster-scoped: deleting the pool lets the garbage collector remove its nodes.
+        meta["ownerReferences"] = [
+            {
+                "apiVersion": common.API_VERSION,
+                "kind": "GPUNodePool",
+                "name": pool.name,
+                "uid": pool.uid,
+            }
+        ]
     return {
         "apiVersion": "v1",
         "kind": "Node",
-        "metadata": {"name": node_name, "labels": node_labels, "annotations": marks},
+        "metadata": meta,
         "spec": {"taints": taints} if taints else {},
         "status": {"capacity": dict(resources), "allocatable": dict(resources)},
     }

@@ -26,6 +26,8 @@ class Pool:
 
     name: str
     spec: pool_api.GPUNodePoolSpec
+    uid: str | None = None
+    """The GPUNodePool's uid, when known: kwok makes its nodes owned by the pool."""
 
     @property
     def label(self) -> dict[str, str]:

@@ -3,7 +3,8 @@
 Covered: an InferenceDeployment whose units do not fit makes the pool ask for exactly the nodes
 they need; the nodes are Node objects KWOK runs, with the pool's labels and taints and 8 GPUs
 allocatable, held unschedulable until the provisioning delay has passed on the clock; then the
-units' pods are scheduled and Running; status, printer columns, conditions and events say so.
+units' pods are scheduled and Running; status, printer columns, conditions and events say so;
+the nodes are the pool's, gone with it.
 Scaling down drains and deletes only nodes that serve no live unit: the remaining unit's pods
 are never evicted, a stray pod on a released node is evicted. Growing 40 nodes is timed.
 """
@@ -17,6 +18,7 @@ from tests.integration.nodepools import fleet
 from tests.support import cluster as cluster_support
 
 from tokenfleet import clock as clock_mod
+from tokenfleet.api import common
 from tokenfleet.controllers import gpu_node_pools
 from tokenfleet.kube import client as kube_client
 from tokenfleet.nodepools import nodes
@@ -99,6 +101,10 @@ def test_units_that_do_not_fit_grow_the_pool_and_their_pods_run(
     printed = cluster.kubectl("get", "gpool", pool_name).stdout.splitlines()[1].split()
     assert printed[:8] == [pool_name, "H800", "kwok", "4", "4", "4", "0", "0"]
     assert {"NodesRequested", "NodesReady"} <= set(fleet.events(kube, pool_name))
+
+    # The simulated nodes belong to the pool: deleting it deletes them.
+    kube.delete(common.API_VERSION, "GPUNodePool", pool_name)
+    fleet.eventually("the pool's nodes gone", lambda: fleet.pool_nodes(kube, pool_name) == [])
 
 
 def test_scale_down_drains_and_deletes_only_nodes_that_serve_no_live_unit(
