@@ -282,14 +282,14 @@ SCALING = model.Dashboard(
             "Decisions",
             (
                 model.Panel(
-                    "Scale decisions per $window",
-                    "Decisions that changed a role's units, by direction and the reason that "
-                    "set the number.",
+                    "Scale decisions",
+                    "Decisions that changed a role's units in each interval of the graph, by "
+                    "direction and the reason that set the number.",
                     (
                         model.Query(
                             "sum by (role, direction, reason) (increase("
                             + promql.select(names.SCALE_DECISIONS, D, 'direction!="hold"')
-                            + "[$window])) > 0",
+                            + f"[{promql.INTERVAL}])) > 0",
                             "{{role}} {{direction}} ({{reason}})",
                             Q.DECISIONS,
                         ),

@@ -122,9 +122,22 @@ def substitute(expr: str, values: Mapping[str, str]) -> str:
     return VARIABLE.sub(one, expr)
 
 
-def variables_for(window: str) -> dict[str, str]:
-    """Every variable at All, with the rate range `window` (a PromQL duration)."""
-    return {"namespace": EVERYTHING, "deployment": EVERYTHING, "pool": EVERYTHING, "window": window}
+def fill(text: str, values: Mapping[str, str]) -> str:
+    """`text` with the variables `values` names filled in and any others left as they are (for
+    titles and legends shown to a person)."""
+    return VARIABLE.sub(lambda m: values.get(m.group(1) or m.group(2), m.group(0)), text)
+
+
+def variables_for(window: str, interval: str | None = None) -> dict[str, str]:
+    """Every variable at All, with the rate range `window` and Grafana's `$__interval` (the
+    time between points, `window` unless told) as PromQL durations."""
+    return {
+        "namespace": EVERYTHING,
+        "deployment": EVERYTHING,
+        "pool": EVERYTHING,
+        "window": window,
+        "__interval": interval or window,
+    }
 
 
 def legend(template: str, labels: Mapping[str, str]) -> str:

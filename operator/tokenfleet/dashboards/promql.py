@@ -26,6 +26,8 @@ ENGINE_ANY = f'{labels.ROLE}!=""'
 ENGINE_BY = ", ".join(labels.BY_ROLE)
 SPEED = f"scalar(max({names.CLOCK_SPEED.exported}))"
 WINDOW = "$window"
+INTERVAL = "$__interval"
+"""Grafana's own variable: the time between two points of the graph."""
 
 
 def select(metric: names.Metric, *matchers: str) -> str:

@@ -15,6 +15,7 @@ def test_substitution_fills_both_spellings_and_refuses_unknown_names() -> None:
     values = model.variables_for("30s")
     expr = 'rate(x{namespace=~"$namespace", d=~"${deployment}"}[$window])'
     assert model.substitute(expr, values) == 'rate(x{namespace=~".*", d=~".*"}[30s])'
+    assert model.substitute("increase(x[$__interval])", values) == "increase(x[30s])"
     with pytest.raises(KeyError, match="datasource"):
         model.substitute("$datasource", values)
 
