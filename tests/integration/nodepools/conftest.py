@@ -69,6 +69,9 @@ def pool_name(kube: kube_client.Kube, crds_installed: None) -> Iterator[str]:
     name = f"np-{uuid.uuid4().hex[:6]}"
     yield name
     kube.delete(common.API_VERSION, "GPUNodePool", name)
+    left = kube.get_or_none(common.API_VERSION, "GPUNodePool", name)
+    if left is not None and left["metadata"].get("finalizers"):  # an operator stopped first
+        kube.patch(common.API_VERSION, "GPUNodePool", name, {"metadata": {"finalizers": None}})
     for node in kube.list("v1", "Node", labels=labels.pool_label(name)):
         kube.delete("v1", "Node", node["metadata"]["name"])
 

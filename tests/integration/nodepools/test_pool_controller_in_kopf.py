@@ -56,6 +56,12 @@ def running(
     try:
         with operator.InThread(op):
             yield
+            # Deleted while the operator runs: kopf holds a finalizer on objects with timers.
+            kube.delete(common.API_VERSION, "GPUNodePool", pool_name)
+            fleet.eventually(
+                "the pool deleted",
+                lambda: kube.get_or_none(common.API_VERSION, "GPUNodePool", pool_name) is None,
+            )
     finally:
         kube.close()
 
