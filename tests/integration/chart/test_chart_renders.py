@@ -301,6 +301,13 @@ def test_peering_crds_are_kept_on_uninstall_and_the_peering_object_is_a_post_ins
     assert h.env(docs)["TOKENFLEET_PEERING"] == "tokenfleet"
 
 
+def test_peering_without_its_crds_still_renders_the_peering_object(helm: h.Helm) -> None:
+    docs = helm.template({"peering": {"installCRDs": False, "name": "fleet"}})
+    assert not h.of_kind(docs, "CustomResourceDefinition")
+    assert h.one(docs, "ClusterKopfPeering")["metadata"]["name"] == "fleet"
+    assert h.env(docs)["TOKENFLEET_PEERING"] == "fleet"
+
+
 @pytest.mark.parametrize(
     ("values", "message"),
     [
