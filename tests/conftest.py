@@ -1,1 +1,1 @@
-"""Shared test settings: every tier runs with warnings as errors (pyproject) and a fresh registry."""
+"""Shared test settings: warnings are errors (pyproject), each tier has its own fixtures."""
