@@ -7,6 +7,7 @@ import asyncio
 import datetime as dt
 import logging
 import os
+import random
 from typing import Any
 
 from tokenfleet.controllers import operator
@@ -56,6 +57,13 @@ def register(subparsers: Any) -> None:
         help="kopf peering name, for more than one replica (env TOKENFLEET_PEERING)",
     )
     parser.add_argument(
+        "--peering-priority",
+        type=int,
+        default=int(p) if (p := _env("PEERING_PRIORITY")) else None,
+        help="this replica's peering priority (env TOKENFLEET_PEERING_PRIORITY); default: "
+        "random, so that of several replicas exactly one is active",
+    )
+    parser.add_argument(
         "--clock-start",
         type=dt.datetime.fromisoformat,
         default=_env("CLOCK_START"),
@@ -89,6 +97,11 @@ def settings_from(args: argparse.Namespace) -> settings_mod.Settings:
         metrics_port=args.metrics_port,
         metrics_host=args.metrics_host,
         peering=args.peering,
+        peering_priority=(
+            args.peering_priority
+            if args.peering_priority is not None
+            else random.randint(1, 2**31 - 1)
+        ),
         prometheus_url=args.prometheus_url,
         engine_metrics_url=args.engine_metrics_url,
         clock=settings_mod.ClockSettings(

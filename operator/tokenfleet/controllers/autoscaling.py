@@ -22,7 +22,8 @@ import pydantic
 from tokenfleet.api import common
 from tokenfleet.api import gpu_node_pool as pool_api
 from tokenfleet.api import inference_deployment as infd_api
-from tokenfleet.controllers import conditions, inference_deployments
+from tokenfleet.api import pricing_plan as plan_api
+from tokenfleet.controllers import accounting, conditions, inference_deployments
 from tokenfleet.controllers import context as context_mod
 from tokenfleet.planner import config as planner_config
 from tokenfleet.planner import decide
@@ -57,6 +58,7 @@ class Autoscaler:
         self._source: source.SignalSource | None = None
         self._source_url: str | None = None
         self.last_units: dict[str, int] | None = None
+        self.books = accounting.Accountant(ctx.ledger, namespace, name)
 
     def _signal_source(self, url: str | None) -> source.SignalSource:
         if self._source is None or url != self._source_url:
@@ -109,7 +111,7 @@ class Autoscaler:
         return max(0, pool.max_nodes - others)
 
     async def step(self) -> decide.Decision | None:
-        """One planner run; None when the deployment or its pool cannot be read."""
+        """One run: signals, the planner (when autoscaling is on), the books, status."""
         kube = self.ctx.kube
         body = await asyncio.to_thread(
             kube.get_or_none, common.API_VERSION, "InferenceDeployment", self.name, self.namespace
@@ -127,45 +129,71 @@ class Autoscaler:
         if pool_body is None:
             return None
         pool = pool_api.GPUNodePoolSpec.model_validate(pool_body["spec"])
-        cfg = planner_config.from_resources(spec, pool_name, pool)
+        plan_name, plan = await asyncio.to_thread(self._plan, spec)
         await asyncio.to_thread(self._refresh_targets, spec)
         url = spec.autoscaling.signals.prometheus_url or self.ctx.settings.prometheus_url
         sample = await self._signal_source(url).sample()
-        budget = await asyncio.to_thread(self._node_budget, pool_name, pool)
-        observation = observe(
-            sample,
-            self.namespace,
-            self.name,
-            spec,
-            body.get("status"),
-            self.ctx.clock.now(),
-            budget,
+        now = self.ctx.clock.now()
+        decision = None
+        if spec.autoscaling.enabled:
+            cfg = planner_config.from_resources(spec, pool_name, pool)
+            budget = await asyncio.to_thread(self._node_budget, pool_name, pool)
+            observation = observe(
+                sample, self.namespace, self.name, spec, body.get("status"), now, budget
+            )
+            decision, self.state = decide.plan(cfg, self.state, observation)
+        books = self.books.step(
+            now, spec, pool_name, pool, plan_name, plan, body.get("status"), sample, decision
         )
-        decision, self.state = decide.plan(cfg, self.state, observation)
-        await asyncio.to_thread(self._record, body, decision)
+        economics = books.to_status() if books is not None else None
+        await asyncio.to_thread(self._record, body, decision, economics)
         return decision
 
-    def _record(self, body: Mapping[str, Any], decision: decide.Decision) -> None:
-        units = decision.units
+    def _plan(
+        self, spec: infd_api.InferenceDeploymentSpec
+    ) -> tuple[str | None, plan_api.PricingPlanSpec | None]:
+        if spec.pricing_plan_ref is None:
+            return None, None
+        name = spec.pricing_plan_ref.name
+        body = self.ctx.kube.get_or_none(common.API_VERSION, "PricingPlan", name, self.namespace)
+        if body is None:
+            return name, None
+        try:
+            return name, plan_api.PricingPlanSpec.model_validate(body["spec"])
+        except pydantic.ValidationError:
+            return name, None
+
+    def _record(
+        self,
+        body: Mapping[str, Any],
+        decision: decide.Decision | None,
+        economics: infd_api.Economics | None,
+    ) -> None:
+        status: dict[str, Any] = {}
+        if economics is not None:
+            status["economics"] = economics.to_wire()
+        units = decision.units if decision is not None else None
         previous = ((body.get("status") or {}).get("lastDecision") or {}).get("units")
-        changed = units != previous
-        stamp = decision.at.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
-        status: dict[str, Any] = {
-            "conditions": planner_conditions(decision, body, self.ctx.now_rfc3339()),
-        }
-        if changed or self.last_units is None:
-            status["lastDecision"] = {"time": stamp, "units": units, "reason": decision.reason}
-        else:
-            status["lastDecision"] = (body.get("status") or {}).get("lastDecision")
-        self.ctx.kube.apply_status(
-            {
-                "apiVersion": common.API_VERSION,
-                "kind": "InferenceDeployment",
-                "metadata": {"name": self.name, "namespace": self.namespace},
-                "status": status,
-            },
-            field_manager=FIELD_MANAGER,
-        )
+        changed = decision is not None and units != previous
+        if decision is not None:
+            status["conditions"] = planner_conditions(decision, body, self.ctx.now_rfc3339())
+            stamp = decision.at.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+            if changed or self.last_units is None:
+                status["lastDecision"] = {"time": stamp, "units": units, "reason": decision.reason}
+            else:
+                status["lastDecision"] = (body.get("status") or {}).get("lastDecision")
+        if status:
+            self.ctx.kube.apply_status(
+                {
+                    "apiVersion": common.API_VERSION,
+                    "kind": "InferenceDeployment",
+                    "metadata": {"name": self.name, "namespace": self.namespace},
+                    "status": status,
+                },
+                field_manager=FIELD_MANAGER,
+            )
+        if decision is None or units is None:
+            return
         if changed and isinstance(previous, dict):
             grow = sum(units.values()) > sum(int(v) for v in previous.values())
             self.ctx.kube.event(
@@ -264,10 +292,4 @@ def register(
         finally:
             await scaler.close()
 
-    kopf.daemon(
-        *resource,
-        registry=registry,
-        id="autoscaling",
-        cancellation_timeout=5,
-        when=lambda spec, **_: bool((spec.get("autoscaling") or {}).get("enabled", True)),
-    )(autoscale)
+    kopf.daemon(*resource, registry=registry, id="autoscaling", cancellation_timeout=5)(autoscale)

@@ -13,12 +13,21 @@ import threading
 from collections.abc import Callable
 
 import kopf
+from prometheus_client import registry as prometheus_registry
 
 from tokenfleet import clock as clock_mod
-from tokenfleet.controllers import autoscaling, inference_deployments, login, pricing_plans
+from tokenfleet.controllers import (
+    autoscaling,
+    gpu_node_pools,
+    inference_deployments,
+    login,
+    pricing_plans,
+)
 from tokenfleet.controllers import context as context_mod
 from tokenfleet.controllers import settings as settings_mod
 from tokenfleet.kube import client as kube_client
+from tokenfleet.metrics import exporter
+from tokenfleet.nodepools import metrics as pool_metrics
 
 log = logging.getLogger(__name__)
 
@@ -51,15 +60,23 @@ def build(
     clock: clock_mod.Clock | None = None,
     kube: kube_client.Kube | None = None,
 ) -> Operator:
+    the_clock = clock or make_clock(settings.clock)
     ctx = context_mod.Context(
-        clock=clock or make_clock(settings.clock),
+        clock=the_clock,
         kube=kube or kube_client.Kube.from_kubeconfig(settings.kubeconfig),
         settings=settings,
+        ledger=exporter.FleetLedger(the_clock, prometheus_registry.CollectorRegistry()),
     )
     registry = kopf.OperatorRegistry()
     login.register(registry, ctx.kube)
     reconciler = inference_deployments.register(registry, ctx)
     autoscaling.register(registry, ctx, reconciler)
+    gpu_node_pools.register(
+        registry,
+        ctx,
+        pool_metrics=pool_metrics.PoolMetrics.on(ctx.ledger.registry),
+        observer=ctx.ledger,
+    )
     for register in CONTROLLERS:
         register(registry, ctx)
     kopf_settings = kopf.OperatorSettings()
@@ -76,11 +93,28 @@ def build(
     if settings.peering:
         kopf_settings.peering.name = settings.peering
         kopf_settings.peering.mandatory = True
+        # Replicas of equal priority all pause; distinct priorities make exactly one active.
+        kopf_settings.peering.priority = settings.peering_priority
+        kopf_settings.peering.clusterwide = not settings.namespaces
     return Operator(registry=registry, ctx=ctx, kopf_settings=kopf_settings)
 
 
 async def serve(op: Operator, stop_flag: asyncio.Event | None = None) -> None:
     """Run until `stop_flag` is set (or forever)."""
+    settings = op.ctx.settings
+    serving = (
+        op.ctx.ledger.serve(settings.metrics_port, settings.metrics_host)
+        if settings.metrics_port
+        else None
+    )
+    try:
+        await _kopf(op, stop_flag)
+    finally:
+        if serving is not None:
+            serving.stop()
+
+
+async def _kopf(op: Operator, stop_flag: asyncio.Event | None) -> None:
     settings = op.ctx.settings
     await kopf.operator(
         registry=op.registry,

@@ -68,6 +68,7 @@ def refresh(ctx: context_mod.Context, body: Mapping[str, Any]) -> dt.datetime | 
         plan = plan_api.PricingPlanSpec.model_validate(dict(body["spec"]))
         status = plan_status(plan, now, generation, body.get("status"), ctx.now_rfc3339())
         change = pricing.next_change(plan, now)
+        ctx.ledger.observe_prices(meta["namespace"], meta["name"], plan, now)
     except (pydantic.ValidationError, pricing.PlanError) as exc:
         status = {
             "observedGeneration": generation,

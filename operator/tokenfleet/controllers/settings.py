@@ -53,6 +53,8 @@ class Settings:
     engine_metrics_url: str | None = None
     """Template of an engine pod's metrics URL, e.g. `http://127.0.0.1:9400/pods/{namespace}/{pod}/metrics`
     (the engine-metrics simulator of `make demo`); None = the pod's own IP and engine port."""
+    peering_priority: int = 0
+    """kopf peering priority of this replica; the highest one is active (give each its own)."""
     peering: str | None = None
     """kopf peering object name; set so that two replicas are safe (one is active)."""
     clock: ClockSettings = dataclasses.field(default_factory=ClockSettings)
