@@ -8,11 +8,14 @@
 - a replay of an overloaded, money-losing vLLM deployment (the engine simulator and the
   exporter, scraped by the test Prometheus) makes every query of every generated dashboard
   file, every recording rule and every alert expression return series, and every variable list
-  values.
+  values;
+- `tokenfleet report` draws every panel of every dashboard from that Prometheus, on the
+  operator's clock.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import pathlib
@@ -31,9 +34,11 @@ from tokenfleet.api import gpu_node_pool, pricing_plan
 from tokenfleet.dashboards import alerts, files, model
 from tokenfleet.enginesim import demand
 from tokenfleet.metrics import accounting, names
+from tokenfleet.report import page
+from tokenfleet.report import prometheus as from_prometheus
 
 from . import conftest
-from .test_cost_exporter import Harness, query
+from .test_cost_exporter import SPEED, Harness, query
 
 pytestmark = pytest.mark.prometheus
 
@@ -405,3 +410,26 @@ def test_every_rule_expression_returns_series(
 ) -> None:
     promql = inlined(rule["expr"])
     assert query(prometheus, promql), f"no series for {promql}"
+
+
+def test_a_report_from_prometheus_draws_every_panel_on_the_operators_clock(
+    overloaded: Harness, prometheus: conftest.Prometheus, tmp_path: pathlib.Path
+) -> None:
+    end = dt.datetime.now(dt.UTC)
+    start = end - dt.timedelta(seconds=20)
+    with httpx.Client(timeout=30) as http:
+        client = from_prometheus.Client(prometheus.url, http)
+        made = from_prometheus.report(client, start, end, step=1.0, window=15.0)
+    for board in made.boards:
+        for panel in board.panels:
+            assert panel.series, f"{board.board.uid} / {panel.panel.title} has no lines"
+    # Drawn on the harness's clock (2025, 120x real time), not on today's date: the period ends
+    # within a few scrapes of the clock's now and spans at most its twenty real seconds.
+    lag = (overloaded.clock.now() - made.end).total_seconds()
+    assert 0 <= lag < 5 * SPEED
+    assert 0 < (made.end - made.start).total_seconds() <= 20 * SPEED * 1.05
+    rows = dict(made.summary)
+    assert rows["Margin, realised"].startswith("-")
+    assert rows["Scale decisions up / down"].split(" / ")[0] != "0"
+    written = page.write(made, tmp_path)
+    assert (tmp_path / "report.html") in written

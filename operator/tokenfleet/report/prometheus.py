@@ -1,7 +1,8 @@
 """A report from Prometheus: every panel's PromQL run over a period, and the period's totals.
 
-Queries are the dashboards' own (`dashboards.catalog`), with every variable at All and the rate
-window chosen from the step (four steps, and at least 30 s, so a rate always spans scrapes).
+Queries are the dashboards' own (`dashboards.catalog`), with every variable at All, the rate
+window chosen from the step (four steps, and at least 30 s, so a rate always spans scrapes) and
+`$__interval` the step (at least 15 s, as Grafana keeps it).
 Prometheus keeps real time; when the operator ran on a fast clock (the demo), its
 `tokenfleet_clock_time_seconds` maps each real instant to the operator's, so a day replayed in
 minutes is drawn over its day. Totals are increases of the exporter's counters over the whole
@@ -29,6 +30,8 @@ from tokenfleet.signals import promql
 POINTS = 300
 """About how many points a panel's lines get."""
 MIN_WINDOW = 30.0
+MIN_INTERVAL = 15.0
+"""Least `$__interval`: Grafana's default for a Prometheus data source (its scrape interval)."""
 
 Result = list[tuple[dict[str, str], list[tuple[float, float]]]]
 
@@ -169,7 +172,8 @@ def report(
         raise ValueError(f"the period must end after it starts: {start} .. {end}")
     step = step or max(1.0, round((end - start).total_seconds() / POINTS))
     window = window or max(4 * step, MIN_WINDOW)
-    values = model.variables_for(promql.duration(window), promql.duration(step))
+    interval = max(step, MIN_INTERVAL)
+    values = model.variables_for(promql.duration(window), promql.duration(interval))
     when = clock_map(client, start, end, step)
     boards = []
     for board in catalog.ALL:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 
@@ -18,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import Formatter
 
 from tokenfleet.dashboards import model
 from tokenfleet.report import data
@@ -63,8 +64,27 @@ def number(value: float, unit: str) -> str:
     return f"{value:.4g}" if magnitude >= 0.001 or value == 0 else f"{value:.3e}"
 
 
+class AxisNumber(Formatter):
+    """Tick labels with as many decimals as the spacing of the ticks needs (-99.52%, -99.54%),
+    large values shortened (3.5k, 12M)."""
+
+    def __init__(self, unit: str) -> None:
+        self.unit = unit
+
+    def __call__(self, x: float, pos: int | None = None) -> str:
+        scale = 100.0 if self.unit == "percentunit" else 1.0
+        suffix = {"percentunit": "%", "s": " s"}.get(self.unit, "")
+        ticks = sorted(float(v) * scale for v in self.locs)
+        spacing = min((b - a for a, b in itertools.pairwise(ticks) if b > a), default=0.0)
+        value = x * scale
+        if self.unit == "short" and abs(value) >= 1000 and spacing >= 100:
+            return number(x, self.unit)
+        decimals = max(0, -math.floor(math.log10(spacing))) if spacing > 0 else 0
+        return f"{value:,.{min(decimals, 6)}f}{suffix}"
+
+
 def _axis_format(ax: Axes, unit: str) -> None:
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: number(v, unit)))
+    ax.yaxis.set_major_formatter(AxisNumber(unit))
     locator = mdates.AutoDateLocator(minticks=3, maxticks=8)  # type: ignore[no-untyped-call]
     ax.xaxis.set_major_locator(locator)
     concise = mdates.ConciseDateFormatter(locator, tz=dt.UTC)  # type: ignore[no-untyped-call]
