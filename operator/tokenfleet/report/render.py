@@ -13,6 +13,7 @@ import io
 import itertools
 import math
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import matplotlib.dates as mdates
 import numpy as np
@@ -70,11 +71,15 @@ class AxisNumber(Formatter):
 
     def __init__(self, unit: str) -> None:
         self.unit = unit
+        self.ticks: list[float] = []
+
+    def set_locs(self, locs: Any) -> None:
+        self.ticks = sorted(float(v) for v in locs)
 
     def __call__(self, x: float, pos: int | None = None) -> str:
         scale = 100.0 if self.unit == "percentunit" else 1.0
         suffix = {"percentunit": "%", "s": " s"}.get(self.unit, "")
-        ticks = sorted(float(v) * scale for v in self.locs)
+        ticks = [v * scale for v in self.ticks]
         spacing = min((b - a for a, b in itertools.pairwise(ticks) if b > a), default=0.0)
         value = x * scale
         if self.unit == "short" and abs(value) >= 1000 and spacing >= 100:
