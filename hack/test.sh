@@ -21,6 +21,8 @@ log "lint: ruff, mypy --strict, import layers"
 "$venv/bin/lint-imports" --no-cache >/dev/null
 log "CRDs match the models"
 "$venv/bin/tokenfleet" crds --check crds charts/tokenfleet/crds
+log "dashboards and alert rules match their generators"
+"$venv/bin/tokenfleet" dashboards --check charts/tokenfleet
 
 log "tests"
 "$venv/bin/python" -m pytest tests "$@"

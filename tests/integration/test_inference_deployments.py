@@ -102,6 +102,11 @@ def test_the_sample_runs_one_pod_per_node_and_reports_ready_units(
         limits = pod["spec"]["containers"][0]["resources"]["limits"]
         assert limits["nvidia.com/gpu"] in (8, "8")
 
+    # No finalizer: stopping or uninstalling the operator never leaves objects stuck.
+    finalizers = cluster.kubectl(
+        "get", "infd", "deepseek-v3", "-n", ns, "-o", "jsonpath={.metadata.finalizers}"
+    ).stdout
+    assert finalizers == ""
     status = _status(cluster, ns, "deepseek-v3")
     assert status["roles"]["decode"] == {
         "desiredUnits": 1,

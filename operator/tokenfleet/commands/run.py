@@ -31,6 +31,14 @@ def register(subparsers: Any) -> None:
         help="watch only this namespace (repeatable; env TOKENFLEET_NAMESPACES, comma-separated); "
         "default: the whole cluster",
     )
+    parser.add_argument(
+        "--pool-selector",
+        action="append",
+        default=[p for p in (_env("POOL_SELECTOR") or "").split(",") if p],
+        metavar="KEY=VALUE",
+        help="manage only GPUNodePools with this label (repeatable; env "
+        "TOKENFLEET_POOL_SELECTOR, comma-separated); default: every pool",
+    )
     parser.add_argument("--kubeconfig", default=_env("KUBECONFIG", os.environ.get("KUBECONFIG")))
     parser.add_argument(
         "--metrics-port",
@@ -85,6 +93,13 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=run)
 
 
+def _pair(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise SystemExit(f"--pool-selector takes KEY=VALUE, got {text!r}")
+    return key, value
+
+
 def settings_from(args: argparse.Namespace) -> settings_mod.Settings:
     start = args.clock_start
     if isinstance(start, str):
@@ -93,6 +108,7 @@ def settings_from(args: argparse.Namespace) -> settings_mod.Settings:
         raise SystemExit("--clock-start needs a time zone offset, e.g. 2025-01-06T00:00:00+00:00")
     return settings_mod.Settings(
         namespaces=tuple(args.namespace),
+        pool_selector=tuple(_pair(p) for p in args.pool_selector),
         kubeconfig=args.kubeconfig,
         metrics_port=args.metrics_port,
         metrics_host=args.metrics_host,

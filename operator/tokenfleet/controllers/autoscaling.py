@@ -16,7 +16,6 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import kopf
 import pydantic
 
 from tokenfleet.api import common
@@ -25,6 +24,7 @@ from tokenfleet.api import inference_deployment as infd_api
 from tokenfleet.api import pricing_plan as plan_api
 from tokenfleet.controllers import accounting, conditions, inference_deployments
 from tokenfleet.controllers import context as context_mod
+from tokenfleet.controllers import ticker as ticker_mod
 from tokenfleet.planner import config as planner_config
 from tokenfleet.planner import decide
 from tokenfleet.planner import state as planner_state
@@ -271,25 +271,30 @@ def planner_conditions(
 
 
 def register(
-    registry: kopf.OperatorRegistry,
     ctx: context_mod.Context,
     reconciler: inference_deployments.Reconciler,
+    ticker: ticker_mod.Ticker,
 ) -> None:
-    resource = (common.GROUP, common.VERSION, inference_deployments.PLURAL)
+    """Run the planner loop of every InferenceDeployment on `ticker`."""
+    scalers: dict[ticker_mod.Key, Autoscaler] = {}
 
-    async def autoscale(
-        meta: kopf.Meta, spec: kopf.Spec, stopped: kopf.DaemonStopped, **_: Any
-    ) -> None:
-        scaler = Autoscaler(ctx, reconciler, str(meta["namespace"]), str(meta["name"]))
-        try:
-            while not stopped:
-                try:
-                    await scaler.step()
-                except Exception:  # one failed run must not end the loop: log and go on
-                    log.exception("autoscaling %s/%s failed", meta["namespace"], meta["name"])
-                interval = float((spec.get("autoscaling") or {}).get("intervalSeconds") or 30)
-                await asyncio.sleep(ctx.interval(interval))
-        finally:
+    async def step(body: Mapping[str, Any]) -> float | None:
+        meta = body["metadata"]
+        key = (str(meta["namespace"]), str(meta["name"]))
+        scaler = scalers.get(key)
+        if scaler is None:
+            scaler = scalers[key] = Autoscaler(ctx, reconciler, *key)
+        await scaler.step()
+        return None
+
+    async def forget(key: ticker_mod.Key) -> None:
+        scaler = scalers.pop(key, None)
+        if scaler is not None:
             await scaler.close()
 
-    kopf.daemon(*resource, registry=registry, id="autoscaling", cancellation_timeout=5)(autoscale)
+    def interval(body: Mapping[str, Any]) -> float:
+        return float(
+            ((body.get("spec") or {}).get("autoscaling") or {}).get("intervalSeconds") or 30
+        )
+
+    ticker.every(inference_deployments.PLURAL, "autoscaling", interval, step, forget)

@@ -12,6 +12,7 @@ spec change and resume; one reconcile per pool at a time.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import threading
@@ -27,6 +28,7 @@ from tokenfleet.api import common
 from tokenfleet.api import gpu_node_pool as pool_api
 from tokenfleet.controllers import conditions
 from tokenfleet.controllers import context as context_mod
+from tokenfleet.controllers import ticker as ticker_mod
 from tokenfleet.economics import idle
 from tokenfleet.nodepools import errors, factory, memory, metrics, provider, status, steps
 
@@ -202,6 +204,7 @@ class Reconciler:
 def register(
     registry: kopf.OperatorRegistry,
     ctx: context_mod.Context,
+    ticker: ticker_mod.Ticker,
     *,
     pool_metrics: metrics.PoolMetrics | None = None,
     observer: PoolObserver | None = None,
@@ -229,5 +232,13 @@ def register(
     kopf.on.update(group, version, PLURAL, id="pool-update", field="spec", **on)(on_change)
     kopf.on.resume(group, version, PLURAL, id="pool-resume", **on)(on_change)
     kopf.on.delete(group, version, PLURAL, id="pool-delete", optional=True, **on)(on_delete)
-    interval = ctx.interval(ctx.settings.reconcile.pool_interval)
-    kopf.timer(group, version, PLURAL, id="pool-timer", interval=interval, **on)(on_change)
+
+    async def periodic(body: Mapping[str, Any]) -> None:
+        if selector and any(
+            (body["metadata"].get("labels") or {}).get(k) != v for k, v in selector.items()
+        ):
+            return None
+        await asyncio.to_thread(rec.reconcile, body)
+        return None
+
+    ticker.every(PLURAL, "pool", lambda _: ctx.settings.reconcile.pool_interval, periodic)

@@ -8,6 +8,7 @@ it leaves nothing behind (the garbage collector removes StatefulSets, Services a
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 from collections.abc import Mapping
@@ -21,6 +22,7 @@ from tokenfleet.api import gpu_node_pool as pool_api
 from tokenfleet.api import inference_deployment as infd_api
 from tokenfleet.controllers import conditions, desired_units
 from tokenfleet.controllers import context as context_mod
+from tokenfleet.controllers import ticker as ticker_mod
 from tokenfleet.kube import client as kube_client
 from tokenfleet.workloads import errors as render_errors
 from tokenfleet.workloads import labels, lws, naming, observe, rollout, router, units
@@ -403,8 +405,10 @@ PLURAL_KIND = "InferenceDeployment"
 _UNIT_KEYS = (labels.NAME, labels.DEPLOYMENT, labels.ROLE, labels.UNIT)
 
 
-def register(registry: kopf.OperatorRegistry, ctx: context_mod.Context) -> Reconciler:
-    """Add the InferenceDeployment handlers to `registry`."""
+def register(
+    registry: kopf.OperatorRegistry, ctx: context_mod.Context, ticker: ticker_mod.Ticker
+) -> Reconciler:
+    """Add the InferenceDeployment handlers to `registry` and its periodic reconcile to `ticker`."""
     reconciler = Reconciler(ctx)
     resource = (common.GROUP, common.VERSION, PLURAL)
 
@@ -414,13 +418,11 @@ def register(registry: kopf.OperatorRegistry, ctx: context_mod.Context) -> Recon
     for decorator in (kopf.on.create, kopf.on.update, kopf.on.resume):
         decorator(*resource, registry=registry, id="reconcile")(on_change)
 
-    kopf.timer(
-        *resource,
-        registry=registry,
-        id="reconcile-timer",
-        interval=ctx.interval(ctx.settings.reconcile.inference_interval),
-        idle=None,
-    )(on_change)
+    async def periodic(body: Mapping[str, Any]) -> None:
+        await asyncio.to_thread(reconciler.reconcile, body)
+        return None
+
+    ticker.every(PLURAL, "reconcile", lambda _: ctx.settings.reconcile.inference_interval, periodic)
 
     def pod_event(event: kopf.RawEvent, **_: Any) -> None:
         on_pod_event(ctx, event)

@@ -10,12 +10,12 @@ import asyncio
 import dataclasses
 import logging
 import threading
-from collections.abc import Callable
 
 import kopf
 from prometheus_client import registry as prometheus_registry
 
 from tokenfleet import clock as clock_mod
+from tokenfleet.api import common
 from tokenfleet.controllers import (
     autoscaling,
     gpu_node_pools,
@@ -25,17 +25,12 @@ from tokenfleet.controllers import (
 )
 from tokenfleet.controllers import context as context_mod
 from tokenfleet.controllers import settings as settings_mod
+from tokenfleet.controllers import ticker as ticker_mod
 from tokenfleet.kube import client as kube_client
 from tokenfleet.metrics import exporter
 from tokenfleet.nodepools import metrics as pool_metrics
 
 log = logging.getLogger(__name__)
-
-# Controller modules with `register(registry, ctx)`; the InferenceDeployment controller and its
-# autoscaling loop are registered together in `build`, as they share the unit reconciler.
-CONTROLLERS: list[Callable[[kopf.OperatorRegistry, context_mod.Context], object]] = [
-    pricing_plans.register,
-]
 
 
 def make_clock(settings: settings_mod.ClockSettings) -> clock_mod.Clock:
@@ -69,16 +64,19 @@ def build(
     )
     registry = kopf.OperatorRegistry()
     login.register(registry, ctx.kube)
-    reconciler = inference_deployments.register(registry, ctx)
-    autoscaling.register(registry, ctx, reconciler)
+    ticker = ticker_mod.Ticker(ctx)
+    reconciler = inference_deployments.register(registry, ctx, ticker)
+    autoscaling.register(ctx, reconciler, ticker)
+    pricing_plans.register(registry, ctx, ticker)
     gpu_node_pools.register(
         registry,
         ctx,
+        ticker,
         pool_metrics=pool_metrics.PoolMetrics.on(ctx.ledger.registry),
         observer=ctx.ledger,
+        selector=dict(settings.pool_selector) or None,
     )
-    for register in CONTROLLERS:
-        register(registry, ctx)
+    ticker.register(registry, common.GROUP, common.VERSION)
     kopf_settings = kopf.OperatorSettings()
     # Handler progress lives in annotations: status belongs to the status the controllers write.
     kopf_settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(

@@ -6,6 +6,7 @@ fast demo clock crosses windows in seconds) or at most `pricing_interval`, then 
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 from collections.abc import Mapping
@@ -18,6 +19,7 @@ from tokenfleet.api import common
 from tokenfleet.api import pricing_plan as plan_api
 from tokenfleet.controllers import conditions
 from tokenfleet.controllers import context as context_mod
+from tokenfleet.controllers import ticker as ticker_mod
 from tokenfleet.economics import pricing
 
 log = logging.getLogger(__name__)
@@ -90,22 +92,22 @@ def refresh(ctx: context_mod.Context, body: Mapping[str, Any]) -> dt.datetime | 
     return change
 
 
-def register(registry: kopf.OperatorRegistry, ctx: context_mod.Context) -> None:
+def register(
+    registry: kopf.OperatorRegistry, ctx: context_mod.Context, ticker: ticker_mod.Ticker
+) -> None:
+    """Refresh each plan's status on spec changes, at its window edges, and every
+    `pricing_interval` on `ticker`."""
     resource = (common.GROUP, common.VERSION, PLURAL)
 
-    def daemon(body: kopf.Body, stopped: kopf.DaemonStopped, **_: Any) -> None:
-        while not stopped:
-            change = refresh(ctx, body)
-            wait = ctx.interval(ctx.settings.reconcile.pricing_interval)
-            if change is not None:
-                until = (change - ctx.clock.now()).total_seconds()
-                wait = min(
-                    wait,
-                    max(ctx.settings.reconcile.min_real_interval, ctx.clock.real_seconds(until)),
-                )
-            stopped.wait(wait)
+    async def periodic(body: Mapping[str, Any]) -> float | None:
+        change = await asyncio.to_thread(refresh, ctx, body)
+        if change is None:
+            return None
+        return max(0.0, (change - ctx.clock.now()).total_seconds())
 
-    kopf.daemon(*resource, registry=registry, id="prices-in-force", cancellation_timeout=5)(daemon)
+    ticker.every(
+        PLURAL, "prices-in-force", lambda _: ctx.settings.reconcile.pricing_interval, periodic
+    )
 
     def on_change(body: kopf.Body, **_: Any) -> None:
         refresh(ctx, body)

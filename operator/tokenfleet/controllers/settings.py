@@ -42,6 +42,9 @@ class Settings:
 
     namespaces: tuple[str, ...] = ()
     """Namespaces to watch; empty = the whole cluster."""
+    pool_selector: tuple[tuple[str, str], ...] = ()
+    """Only GPUNodePools with these labels are this operator's (pools are cluster-scoped, so a
+    label, not a namespace, keeps two operators apart); empty = every pool."""
     kubeconfig: str | None = None
     """Kubeconfig path; None = in-cluster config, else the default kubeconfig."""
     metrics_port: int = 8080

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
+import logging
 import pathlib
 import subprocess
 import sys
@@ -120,10 +121,32 @@ def _role_units(status: Mapping[str, Any] | None) -> dict[str, int]:
     return {name: int(r.get("readyUnits") or 0) for name, r in roles.items()}
 
 
+def _log_to(path: pathlib.Path) -> None:
+    """The operator's log goes to a file; the terminal shows progress and the figures."""
+    handler = logging.FileHandler(path, mode="w")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+def _wait_gone(kube: kube_client.Kube, api_version: str, kind: str, name: str) -> None:
+    """A previous run's object still being deleted: wait until it is gone (deletion is
+    asynchronous, and a namespace being terminated refuses new objects)."""
+    deadline = time.monotonic() + 120
+    while (obj := kube.get_or_none(api_version, kind, name)) is not None:
+        if not obj["metadata"].get("deletionTimestamp"):
+            return
+        if time.monotonic() > deadline:
+            raise stack.StackError(f"{kind} {name} from an earlier run is still being deleted")
+        time.sleep(0.5)
+
+
 @contextlib.contextmanager
 def _fleet(kube: kube_client.Kube, docs: dict[str, dict[str, Any]], ns: str) -> Iterator[None]:
-    kube.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
     pool_name = docs["GPUNodePool"]["metadata"]["name"]
+    kube.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
     try:
         for kind in ("GPUNodePool", "PricingPlan", "InferenceDeployment"):
             if kind in docs:
@@ -133,9 +156,12 @@ def _fleet(kube: kube_client.Kube, docs: dict[str, dict[str, Any]], ns: str) -> 
                 kube.apply(doc)
         yield
     finally:
+        # Deleted while the operator still runs: it releases its finalizers as it goes.
         with contextlib.suppress(kube_client.KubeError):
             kube.delete("v1", "Namespace", ns)
             kube.delete(common.API_VERSION, "GPUNodePool", pool_name)
+            _wait_gone(kube, "v1", "Namespace", ns)
+            _wait_gone(kube, common.API_VERSION, "GPUNodePool", pool_name)
             for node in kube.list("v1", "Node", labels={"tokenfleet.io/pool": pool_name}):
                 kube.delete("v1", "Node", node["metadata"]["name"])
 
@@ -157,12 +183,18 @@ def run(opts: Options, out: TextIO = sys.stdout) -> Result:
         f"({day / 3600:.1f} h at {opts.speed:g}x: about {real_day / 60:.1f} min)",
         file=out,
     )
+    opts.out.mkdir(parents=True, exist_ok=True)
+    _log_to(opts.out / "operator.log")
     with contextlib.ExitStack() as exits:
         cluster = exits.enter_context(stack.control_plane(opts.keep))
         prom = exits.enter_context(stack.prometheus(opts.keep))
         kube = kube_client.Kube.from_kubeconfig(cluster.kubeconfig)
         exits.callback(kube.close)
         _apply_crds(kube)
+        # A previous run's namespace or pool may still be going away: wait before the clock
+        # starts, since a terminating namespace refuses new objects.
+        _wait_gone(kube, "v1", "Namespace", opts.namespace)
+        _wait_gone(kube, common.API_VERSION, "GPUNodePool", pool.metadata["name"])
 
         now = time.time()
         operator_anchor = now + 3.0
@@ -271,22 +303,25 @@ def run(opts: Options, out: TextIO = sys.stdout) -> Result:
 def _report(url: str, t0: float, t1: float, opts: Options, out: TextIO) -> pathlib.Path | None:
     """Render the day's report (PNG and HTML) from Prometheus with `tokenfleet report`."""
     opts.out.mkdir(parents=True, exist_ok=True)
+
+    def iso(t: float) -> str:
+        return dt.datetime.fromtimestamp(t, dt.UTC).isoformat()
+
     result = subprocess.run(
         [
             sys.executable,
             "-m",
             "tokenfleet",
             "report",
+            str(opts.out),
             "--prometheus",
             url,
             "--start",
-            f"{t0:.3f}",
+            iso(t0),
             "--end",
-            f"{t1:.3f}",
-            "--out",
-            str(opts.out),
-            "--namespace",
-            opts.namespace,
+            iso(t1),
+            "--title",
+            f"tokenfleet demo: {opts.sample.name} through {opts.trace.name}",
         ],
         capture_output=True,
         text=True,
@@ -295,6 +330,7 @@ def _report(url: str, t0: float, t1: float, opts: Options, out: TextIO) -> pathl
     if result.returncode != 0:
         print(f"report: not written ({result.stderr.strip()[-500:]})", file=out)
         return None
-    html = opts.out / "report.html"
-    print(f"report: {html} and {opts.out / 'report.png'}", file=out)
-    return html
+    written = [pathlib.Path(line) for line in result.stdout.split()]
+    print("report: " + ", ".join(str(p) for p in written), file=out)
+    html = [p for p in written if p.suffix == ".html"]
+    return html[0] if html else None

@@ -47,6 +47,8 @@ class Kube:
     """Reads and writes any kind by apiVersion and kind."""
 
     def __init__(self, api_client: client.ApiClient) -> None:
+        # Controllers run in kopf's thread pool and share this client: one connection each.
+        api_client.rest_client.pool_manager.connection_pool_kw["maxsize"] = 32
         self.api_client = api_client
         self._dynamic = dynamic.DynamicClient(api_client)  # type: ignore[no-untyped-call]
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from prometheus_client.registry import CollectorRegistry
@@ -19,7 +20,7 @@ from tests.support import cluster as cluster_support
 
 from tokenfleet import clock as clock_mod
 from tokenfleet.api import common
-from tokenfleet.controllers import gpu_node_pools, operator, settings
+from tokenfleet.controllers import operator, settings
 from tokenfleet.kube import client as kube_client
 from tokenfleet.nodepools import metrics
 
@@ -43,20 +44,16 @@ def running(
             metrics_port=0,
             reconcile=reconcile,
             namespaces=(namespace,),
+            pool_selector=((TEST_LABEL, pool_name),),
         ),
         clock=clock,
         kube=kube,
     )
-    gpu_node_pools.register(
-        op.registry,
-        op.ctx,
-        pool_metrics=metrics.PoolMetrics.on(registry),
-        selector={TEST_LABEL: pool_name},
-    )
+    registry.register(_Forward(op.ctx.ledger.registry))
     try:
         with operator.InThread(op):
             yield
-            # Deleted while the operator runs: kopf holds a finalizer on objects with timers.
+            # Deleted while the operator runs, as a user would.
             kube.delete(common.API_VERSION, "GPUNodePool", pool_name)
             fleet.eventually(
                 "the pool deleted",
@@ -64,6 +61,16 @@ def running(
             )
     finally:
         kube.close()
+
+
+class _Forward:
+    """Exposes the operator's own metrics registry to the test's `registry` fixture."""
+
+    def __init__(self, source: CollectorRegistry) -> None:
+        self.source = source
+
+    def collect(self) -> Any:
+        return self.source.collect()
 
 
 def test_kopf_grows_the_pool_for_an_inference_deployment_and_its_units_become_ready(
