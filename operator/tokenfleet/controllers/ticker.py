@@ -22,6 +22,8 @@ from tokenfleet.controllers import context as context_mod
 
 log = logging.getLogger(__name__)
 
+SLOW_STEP_SECONDS = 1.0
+"""A step that takes longer than this (real seconds) is logged: loops fall behind a fast clock."""
 Key = tuple[str, str]
 """(namespace or "", name)."""
 Step = Callable[[Mapping[str, Any]], Awaitable[float | None]]
@@ -89,8 +91,12 @@ class Ticker:
 
     def _launch(self, loop: Loop, key: Key, body: Mapping[str, Any]) -> None:
         async def run() -> None:
+            began = time.monotonic()
             try:
                 sooner = await loop.step(body)
+                took = time.monotonic() - began
+                if took > SLOW_STEP_SECONDS:
+                    log.info("%s of %s took %.1fs", loop.name, "/".join(k for k in key if k), took)
                 if sooner is not None:
                     loop.due[key] = min(
                         loop.due.get(key, 0.0), time.monotonic() + self.ctx.interval(sooner)

@@ -18,6 +18,7 @@ from tokenfleet import clock as clock_mod
 from tokenfleet.api import common
 from tokenfleet.controllers import context, gpu_node_pools, settings
 from tokenfleet.kube import client as kube_client
+from tokenfleet.metrics import exporter
 from tokenfleet.nodepools import metrics
 from tokenfleet.workloads import labels
 
@@ -59,7 +60,12 @@ def registry() -> CollectorRegistry:
 def reconciler(
     kube: kube_client.Kube, clock: clock_mod.FakeClock, registry: CollectorRegistry
 ) -> gpu_node_pools.Reconciler:
-    ctx = context.Context(clock=clock, kube=kube, settings=settings.Settings())
+    ctx = context.Context(
+        clock=clock,
+        kube=kube,
+        settings=settings.Settings(),
+        ledger=exporter.FleetLedger(clock, CollectorRegistry()),
+    )
     return gpu_node_pools.Reconciler(ctx, metrics.PoolMetrics.on(registry))
 
 
@@ -69,9 +75,6 @@ def pool_name(kube: kube_client.Kube, crds_installed: None) -> Iterator[str]:
     name = f"np-{uuid.uuid4().hex[:6]}"
     yield name
     kube.delete(common.API_VERSION, "GPUNodePool", name)
-    left = kube.get_or_none(common.API_VERSION, "GPUNodePool", name)
-    if left is not None and left["metadata"].get("finalizers"):  # an operator stopped first
-        kube.patch(common.API_VERSION, "GPUNodePool", name, {"metadata": {"finalizers": None}})
     for node in kube.list("v1", "Node", labels=labels.pool_label(name)):
         kube.delete("v1", "Node", node["metadata"]["name"])
 
