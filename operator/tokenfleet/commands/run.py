@@ -54,6 +54,12 @@ def register(subparsers: Any) -> None:
         "(env TOKENFLEET_PROMETHEUS_URL); default: scrape engine pods directly",
     )
     parser.add_argument(
+        "--signal-window",
+        type=float,
+        default=float(_env("SIGNAL_WINDOW", "60") or 60),
+        help="rate window of Prometheus signals in real seconds (env TOKENFLEET_SIGNAL_WINDOW)",
+    )
+    parser.add_argument(
         "--engine-metrics-url",
         default=_env("ENGINE_METRICS_URL"),
         help="template of an engine pod's metrics URL with {namespace} and {pod} "
@@ -120,6 +126,7 @@ def settings_from(args: argparse.Namespace) -> settings_mod.Settings:
         ),
         prometheus_url=args.prometheus_url,
         engine_metrics_url=args.engine_metrics_url,
+        signal_window_seconds=args.signal_window,
         clock=settings_mod.ClockSettings(
             start=start,
             speed=args.clock_speed,

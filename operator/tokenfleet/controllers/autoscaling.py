@@ -62,7 +62,12 @@ class Autoscaler:
 
     def _signal_source(self, url: str | None) -> source.SignalSource:
         if self._source is None or url != self._source_url:
-            self._source = source.make_source(url, self.ctx.clock, lambda: self._targets)
+            self._source = source.make_source(
+                url,
+                self.ctx.clock,
+                lambda: self._targets,
+                window_seconds=self.ctx.settings.signal_window_seconds,
+            )
             self._source_url = url
         return self._source
 
@@ -130,8 +135,9 @@ class Autoscaler:
             return None
         pool = pool_api.GPUNodePoolSpec.model_validate(pool_body["spec"])
         plan_name, plan = await asyncio.to_thread(self._plan, spec)
-        await asyncio.to_thread(self._refresh_targets, spec)
         url = spec.autoscaling.signals.prometheus_url or self.ctx.settings.prometheus_url
+        if not url:  # the direct scrape needs the pods; Prometheus finds them itself
+            await asyncio.to_thread(self._refresh_targets, spec)
         sample = await self._signal_source(url).sample()
         now = self.ctx.clock.now()
         decision = None

@@ -98,11 +98,13 @@ class Reconciler:
                 roles = self._reconcile_statefulsets(body, infd, pool.spec, desired, owner)
         except render_errors.RenderError as exc:
             message = str(exc)
+            log.warning("%s/%s: %s", meta["namespace"], meta["name"], message)
             self._status(body, {}, [_cond("Ready", False, "InvalidSpec", message, generation)])
             self._event(body, "InvalidSpec", message, warning=True)
             return
         except kube_client.NotFound as exc:
             message = f"cannot create the units: {exc.message}"
+            log.warning("%s/%s: %s", meta["namespace"], meta["name"], message)
             self._status(body, {}, [_cond("Ready", False, "BackendMissing", message, generation)])
             return
         self._status(body, roles, _role_conditions(roles, infd, generation))
@@ -229,7 +231,8 @@ class Reconciler:
         new_conditions: list[dict[str, Any]],
     ) -> None:
         meta = body["metadata"]
-        previous = (body.get("status") or {}).get("conditions")
+        previous_status = body.get("status") or {}
+        previous = previous_status.get("conditions")
         status: dict[str, Any] = {
             "observedGeneration": meta.get("generation"),
             "conditions": conditions.merge(previous, new_conditions, self.ctx.now_rfc3339()),
@@ -248,6 +251,12 @@ class Reconciler:
                 f"{sum(o.ready for o in roles.values())}/{sum(o.desired for o in roles.values())}"
             )
             status["nodes"] = sum(o.pods_bound for o in roles.values())
+        else:
+            # An error path: keep what was last observed (an apply that leaves fields out
+            # would remove them from status).
+            for key in ("roles", "readyUnits", "nodes"):
+                if key in previous_status:
+                    status[key] = previous_status[key]
         self.ctx.kube.apply_status(
             {
                 "apiVersion": common.API_VERSION,

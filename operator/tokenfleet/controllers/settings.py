@@ -53,6 +53,9 @@ class Settings:
     """Address /metrics binds to."""
     prometheus_url: str | None = None
     """Prometheus to read signals from when a deployment names none; None = scrape engine pods."""
+    signal_window_seconds: float = 60.0
+    """Rate window of Prometheus signals, in real seconds: a few scrape intervals. A fast demo
+    clock wants it short (each real second is minutes of clock time)."""
     engine_metrics_url: str | None = None
     """Template of an engine pod's metrics URL, e.g. `http://127.0.0.1:9400/pods/{namespace}/{pod}/metrics`
     (the engine-metrics simulator of `make demo`); None = the pod's own IP and engine port."""

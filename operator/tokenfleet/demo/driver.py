@@ -205,7 +205,7 @@ def run(opts: Options, out: TextIO = sys.stdout) -> Result:
         sim_port, metrics_port = stack.free_port(), stack.free_port()
         capacity = ",".join(f"{r}={s.capacity_per_node:g}" for r, s in roles.items())
         targets = prom.targets_dir / "engines.json"
-        sim_url = exits.enter_context(
+        exits.enter_context(
             stack.enginesim(
                 [
                     "--trace",
@@ -237,7 +237,10 @@ def run(opts: Options, out: TextIO = sys.stdout) -> Result:
                 kubeconfig=str(cluster.kubeconfig),
                 metrics_port=metrics_port,
                 metrics_host="127.0.0.1",
-                engine_metrics_url=f"{sim_url}/pods/{{namespace}}/{{pod}}/metrics",
+                # Signals through Prometheus: a few queries a step instead of a scrape of every
+                # engine pod; a short window, as each real second is minutes of clock time.
+                prometheus_url=prom.url,
+                signal_window_seconds=4.0,
                 reconcile=settings.ReconcileSettings(min_real_interval=0.25),
             ),
             clock=clock,
