@@ -4,7 +4,7 @@ SHELL := /bin/bash
 
 VENV = $(shell hack/python-env.sh)
 PY = $(VENV)/bin/python
-CRD_DIRS = crds charts/tokenfleet/crds
+CRD_DIRS = crds charts/tokenfleet/crds --reference README.md
 PYTEST_ARGS ?=
 
 .PHONY: help
@@ -52,9 +52,10 @@ cluster-down: ## Stop the local control plane and remove its state
 	hack/cluster-down.sh
 
 .PHONY: demo
-demo: ## The main job on the local cluster (not yet: see README)
-	@echo "make demo is not available yet: it lands with the install issue. Try 'make test'."
-	@exit 1
+demo: ## The main job: the operator scales the DeepSeek-V3 fleet through a day on the local cluster (DEMO_ARGS=--help)
+	hack/install-bins.sh >/dev/null
+	hack/install-prometheus.sh
+	$(VENV)/bin/tokenfleet demo $(DEMO_ARGS)
 
 TRACES ?= traces
 FLEET ?= manifests/samples/deepseek-v3.yaml

@@ -20,7 +20,7 @@ log "lint: ruff, mypy --strict, import layers"
 "$venv/bin/mypy"
 "$venv/bin/lint-imports" --no-cache >/dev/null
 log "CRDs match the models"
-"$venv/bin/tokenfleet" crds --check crds charts/tokenfleet/crds
+"$venv/bin/tokenfleet" crds --check crds charts/tokenfleet/crds --reference README.md
 log "dashboards and alert rules match their generators"
 "$venv/bin/tokenfleet" dashboards --check charts/tokenfleet
 

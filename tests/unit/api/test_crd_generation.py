@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tokenfleet.api import crd
+from tokenfleet.api import crd, reference
 from tokenfleet.commands import crds as crds_command
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
@@ -31,6 +31,19 @@ def test_committed_crds_match_the_models() -> None:
         for kind in crd.KINDS:
             path = directory / crd.file_name(kind)
             assert path.read_text() == crds_command.render(kind), f"{path} drifts: run make crds"
+
+
+def test_the_readme_reference_matches_the_models() -> None:
+    readme = (ROOT / "README.md").read_text()
+    assert reference.embed(readme) == readme, "README's CRD reference drifts: run make crds"
+
+
+def test_the_reference_lists_every_spec_field_with_its_rules() -> None:
+    text = reference.markdown()
+    assert "| `spec.roles.decode.nodesPerUnit` | integer | `1` | ≥ 1, ≤ 512 |" in text
+    assert "*Rule: minNodes must be less than or equal to maxNodes.*" not in text  # spec-level
+    assert "Rules on the whole spec: minNodes must be less than or equal to maxNodes" in text
+    assert "`spec.windows[].percentOff`" in text
 
 
 def test_the_check_command_fails_on_drift(tmp_path: pathlib.Path) -> None:
@@ -79,4 +92,4 @@ def test_names_and_scope() -> None:
 def _args(dirs: list[pathlib.Path], *, check: bool) -> Any:
     import argparse
 
-    return argparse.Namespace(dirs=dirs, check=check)
+    return argparse.Namespace(dirs=dirs, check=check, reference=None)
