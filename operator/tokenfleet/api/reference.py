@@ -44,7 +44,11 @@ def _rows(node: dict[str, Any], path: str, out: list[str]) -> None:
     for name, sub in (node.get("properties") or {}).items():
         here = f"{path}.{name}"
         default = sub.get("default")
-        shown = "" if default is None or isinstance(default, dict) else f"`{default!r}`" if default == "" else f"`{default}`"
+        shown = ""
+        if default == "":
+            shown = '`""`'
+        elif default is not None and not isinstance(default, dict):
+            shown = f"`{default}`"
         desc = " ".join(str(sub.get("description", "")).split()).replace("|", "\\|")
         rules = [r["message"] for r in sub.get("x-kubernetes-validations") or []]
         if rules:
