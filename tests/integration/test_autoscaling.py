@@ -89,8 +89,17 @@ def _infd(pool: str) -> dict[str, Any]:
             },
             "autoscaling": {"intervalSeconds": 2, "forecast": {"enabled": False}},
             "nodePoolRef": {"name": pool},
+            "pricingPlanRef": {"name": "r1"},
         },
     }
+
+
+PLAN = {
+    "apiVersion": "tokenfleet.io/v1alpha1",
+    "kind": "PricingPlan",
+    "metadata": {"name": "r1"},
+    "spec": {"prices": {"inputCacheHit": 0.14, "inputCacheMiss": 0.55, "output": 2.19}},
+}
 
 
 def test_the_planner_scales_units_to_the_measured_demand(
@@ -120,6 +129,7 @@ def test_the_planner_scales_units_to_the_measured_demand(
     clock = clock_mod.ScaledClock(dt.datetime.now(dt.UTC), speed=1.0)
     try:
         with operator_support.running(cluster, clock, engine_metrics_url=enginesim):
+            cluster.kubectl("apply", "-n", namespace, "-f", "-", input=yaml.safe_dump(PLAN))
             cluster.kubectl("apply", "-n", namespace, "-f", "-", input=yaml.safe_dump(_infd(pool)))
 
             def decided() -> dict[str, Any] | None:
@@ -153,6 +163,18 @@ def test_the_planner_scales_units_to_the_measured_demand(
                 "get", "events", "-n", namespace, "--field-selector", "reason=ScaledUp"
             ).stdout
             assert "ScaledUp" in events
+
+            # Cost per token and margin, priced by the plan, in status and printer columns.
+            def economics() -> dict[str, Any] | None:
+                out = cluster.kubectl("get", "infd", "scaled", "-n", namespace, "-o", "yaml")
+                found = (yaml.safe_load(out.stdout).get("status") or {}).get("economics") or {}
+                return found if found.get("costPerMillionOutputTokens") else None
+
+            money = wait_for("economics in status", economics, timeout=60)
+            assert money["currency"] == "USD"
+            assert money["costPerMillionOutputTokens"] > 0 and money["margin"] > -1
+            row = cluster.kubectl("get", "infd", "scaled", "-n", namespace).stdout.splitlines()[1]
+            assert f"{money['costPerMillionOutputTokens']:g}" in row.split()
     finally:
         cluster.kubectl("delete", "gpool", pool, "--wait=false", check=False)
         nodes.delete_nodes(cluster, pool)

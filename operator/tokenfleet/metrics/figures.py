@@ -40,7 +40,8 @@ class Figures:
         """The InferenceDeployment's `status.economics`."""
 
         def number(value: Decimal | None) -> float | None:
-            return None if value is None else float(value)
+            # Four decimals: cents per million tokens and margin to 0.01%, as people read them.
+            return None if value is None else round(float(value), 4)
 
         return inference_deployment.Economics(
             currency=self.currency,
