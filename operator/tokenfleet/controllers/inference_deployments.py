@@ -20,7 +20,7 @@ import pydantic
 from tokenfleet.api import common
 from tokenfleet.api import gpu_node_pool as pool_api
 from tokenfleet.api import inference_deployment as infd_api
-from tokenfleet.controllers import conditions, desired_units
+from tokenfleet.controllers import conditions, desired_units, gang, role_status
 from tokenfleet.controllers import context as context_mod
 from tokenfleet.controllers import ticker as ticker_mod
 from tokenfleet.kube import client as kube_client
@@ -75,7 +75,7 @@ class Reconciler:
                 {"metadata": dict(meta), "spec": dict(body["spec"])}
             )
         except pydantic.ValidationError as exc:
-            self._status(body, {}, [_cond_invalid(str(exc), generation)])
+            self._status(body, {}, [role_status.cond_invalid(str(exc), generation)])
             return
         pool_body = kube.get_or_none(
             common.API_VERSION, "GPUNodePool", infd.spec.node_pool_ref.name
@@ -85,7 +85,9 @@ class Reconciler:
                 f"GPUNodePool {infd.spec.node_pool_ref.name!r} does not exist: create it or fix "
                 "spec.nodePoolRef"
             )
-            self._status(body, {}, [_cond("Ready", False, "PoolNotFound", message, generation)])
+            self._status(
+                body, {}, [role_status.cond("Ready", False, "PoolNotFound", message, generation)]
+            )
             self._event(body, "PoolNotFound", message, warning=True)
             return
         pool = pool_api.GPUNodePool.model_validate(pool_body)
@@ -99,15 +101,19 @@ class Reconciler:
         except render_errors.RenderError as exc:
             message = str(exc)
             log.warning("%s/%s: %s", meta["namespace"], meta["name"], message)
-            self._status(body, {}, [_cond("Ready", False, "InvalidSpec", message, generation)])
+            self._status(
+                body, {}, [role_status.cond("Ready", False, "InvalidSpec", message, generation)]
+            )
             self._event(body, "InvalidSpec", message, warning=True)
             return
         except kube_client.NotFound as exc:
             message = f"cannot create the units: {exc.message}"
             log.warning("%s/%s: %s", meta["namespace"], meta["name"], message)
-            self._status(body, {}, [_cond("Ready", False, "BackendMissing", message, generation)])
+            self._status(
+                body, {}, [role_status.cond("Ready", False, "BackendMissing", message, generation)]
+            )
             return
-        self._status(body, roles, _role_conditions(roles, infd, generation))
+        self._status(body, roles, role_status.role_conditions(roles, generation))
 
     # --- built-in backend: one StatefulSet + headless Service per unit ------------------------
 
@@ -118,10 +124,10 @@ class Reconciler:
         pool: pool_api.GPUNodePoolSpec,
         desired: Mapping[str, int],
         owner: dict[str, Any],
-    ) -> dict[str, _RoleOutcome]:
+    ) -> dict[str, role_status.RoleOutcome]:
         kube = self.ctx.kube
         name, namespace = body["metadata"]["name"], body["metadata"]["namespace"]
-        outcomes: dict[str, _RoleOutcome] = {}
+        outcomes: dict[str, role_status.RoleOutcome] = {}
         leaders: dict[str, list[str]] = {}
         pending_removals: list[tuple[str, int]] = []
         for role, spec in infd.spec.roles.items():
@@ -147,7 +153,7 @@ class Reconciler:
             leaders[role] = [naming.leader_host(name, role, i, namespace) for i in plan.live]
             if plan.apply or plan.remove or plan.recreate:
                 self._event(body, "Units", f"{role}: {plan.reason}")
-            outcomes[role] = _RoleOutcome(
+            outcomes[role] = role_status.RoleOutcome(
                 desired=want,
                 ready=len(plan.live),
                 nodes_per_unit=spec.nodes_per_unit,
@@ -184,7 +190,7 @@ class Reconciler:
     ) -> None:
         """Delete every pod of the unit together; the StatefulSet starts them again as a gang."""
         members = [p for p in pods if observe.unit_index(p) == index]
-        recreate_pods(self.ctx.kube, members, namespace)
+        gang.recreate_pods(self.ctx.kube, members, namespace)
         self._event(body, "UnitRecreated", f"{role} unit {index}: all {len(members)} pods")
 
     # --- LeaderWorkerSet backend ---------------------------------------------------------------
@@ -196,10 +202,10 @@ class Reconciler:
         pool: pool_api.GPUNodePoolSpec,
         desired: Mapping[str, int],
         owner: dict[str, Any],
-    ) -> dict[str, _RoleOutcome]:
+    ) -> dict[str, role_status.RoleOutcome]:
         kube = self.ctx.kube
         name, namespace = body["metadata"]["name"], body["metadata"]["namespace"]
-        outcomes: dict[str, _RoleOutcome] = {}
+        outcomes: dict[str, role_status.RoleOutcome] = {}
         leaders: dict[str, list[str]] = {}
         for role, spec in infd.spec.roles.items():
             want = desired.get(role, spec.min_units)
@@ -208,7 +214,7 @@ class Reconciler:
             leaders[role] = [
                 naming.lws_leader_host(name, role, i, namespace) for i in range(min(ready, want))
             ]
-            outcomes[role] = _RoleOutcome(
+            outcomes[role] = role_status.RoleOutcome(
                 desired=want,
                 ready=min(ready, want),
                 nodes_per_unit=spec.nodes_per_unit,
@@ -227,7 +233,7 @@ class Reconciler:
     def _status(
         self,
         body: Mapping[str, Any],
-        roles: Mapping[str, _RoleOutcome],
+        roles: Mapping[str, role_status.RoleOutcome],
         new_conditions: list[dict[str, Any]],
     ) -> None:
         meta = body["metadata"]
@@ -278,142 +284,6 @@ class Reconciler:
         )
 
 
-class _RoleOutcome:
-    """What one reconcile saw and did for one role."""
-
-    def __init__(
-        self,
-        *,
-        desired: int,
-        ready: int,
-        nodes_per_unit: int,
-        min_units: int,
-        reason: str,
-        failed: bool,
-        progressing: bool,
-        pods_bound: int,
-    ) -> None:
-        self.desired = desired
-        self.ready = ready
-        self.nodes_per_unit = nodes_per_unit
-        self.min_units = min_units
-        self.reason = reason
-        self.failed = failed
-        self.progressing = progressing
-        self.pods_bound = pods_bound
-
-
-def recreate_pods(kube: kube_client.Kube, members: list[dict[str, Any]], namespace: str) -> None:
-    """Mark then delete pods, so that their deletion is known to be ours."""
-    for pod in members:
-        pod_name = pod["metadata"]["name"]
-        try:
-            kube.patch(
-                "v1",
-                "Pod",
-                pod_name,
-                {"metadata": {"annotations": {observe.RECREATING: "true"}}},
-                namespace,
-            )
-        except kube_client.NotFound:
-            continue
-        kube.delete("v1", "Pod", pod_name, namespace)
-
-
-def _cond(type_: str, ok: bool, reason: str, message: str, gen: int | None) -> dict[str, Any]:
-    return conditions.condition(type_, ok, reason, message, gen)
-
-
-def _cond_invalid(message: str, gen: int | None) -> dict[str, Any]:
-    return _cond("Ready", False, "InvalidSpec", message[:1000], gen)
-
-
-def _role_conditions(
-    roles: Mapping[str, _RoleOutcome], infd: infd_api.InferenceDeployment, gen: int | None
-) -> list[dict[str, Any]]:
-    short = [r for r, o in roles.items() if o.ready < o.desired]
-    below_min = [r for r, o in roles.items() if o.ready < o.min_units]
-    failed = [r for r, o in roles.items() if o.failed]
-    progressing = [r for r, o in roles.items() if o.progressing]
-    summary = ", ".join(f"{r} {o.ready}/{o.desired}" for r, o in roles.items())
-    return [
-        _cond(
-            "Ready",
-            not short,
-            "AllUnitsReady" if not short else "UnitsNotReady",
-            f"ready/desired units: {summary}",
-            gen,
-        ),
-        _cond(
-            "Progressing",
-            bool(progressing),
-            "Scaling" if progressing else "Stable",
-            "; ".join(f"{r}: {roles[r].reason}" for r in progressing) or "no change under way",
-            gen,
-        ),
-        _cond(
-            "Degraded",
-            bool(below_min or failed),
-            "BelowMinimum" if below_min else ("UnitFailed" if failed else "AsDesired"),
-            (
-                f"fewer ready units than minUnits in {', '.join(below_min)}"
-                if below_min
-                else (f"a unit failed in {', '.join(failed)}" if failed else "no role degraded")
-            ),
-            gen,
-        ),
-    ]
-
-
-def on_pod_event(ctx: context_mod.Context, event: Mapping[str, Any]) -> None:
-    """A pod of a unit was deleted by someone else: recreate its whole unit (gang semantics)."""
-    if event.get("type") != "DELETED":
-        return
-    pod = event.get("object") or {}
-    meta = pod.get("metadata", {})
-    if observe.RECREATING in (meta.get("annotations") or {}):
-        return
-    owner = next(
-        (o for o in meta.get("ownerReferences") or [] if o.get("kind") == "StatefulSet"), None
-    )
-    index = observe.unit_index(pod)
-    if owner is None or index is None:
-        return
-    namespace = meta["namespace"]
-    sts = ctx.kube.get_or_none("apps/v1", "StatefulSet", owner["name"], namespace)
-    if sts is None or sts["metadata"].get("uid") != owner.get("uid"):
-        return
-    if sts["metadata"].get("deletionTimestamp"):
-        return
-    unit_selector = {k: v for k, v in (meta.get("labels") or {}).items() if k in _UNIT_KEYS}
-    members = ctx.kube.list("v1", "Pod", namespace, unit_selector)
-    recreate_pods(ctx.kube, members, namespace)
-    infd_owner = next(
-        (o for o in sts["metadata"].get("ownerReferences") or [] if o.get("kind") == PLURAL_KIND),
-        None,
-    )
-    if infd_owner is not None:
-        ctx.kube.event(
-            {
-                "apiVersion": common.API_VERSION,
-                "kind": PLURAL_KIND,
-                "metadata": {
-                    "name": infd_owner["name"],
-                    "namespace": namespace,
-                    "uid": infd_owner.get("uid"),
-                },
-            },
-            "UnitRecreated",
-            f"pod {meta['name']} was deleted: recreating unit {owner['name']} "
-            f"({len(members)} other pods)",
-            now_rfc3339=ctx.now_rfc3339(),
-        )
-
-
-PLURAL_KIND = "InferenceDeployment"
-_UNIT_KEYS = (labels.NAME, labels.DEPLOYMENT, labels.ROLE, labels.UNIT)
-
-
 def register(
     registry: kopf.OperatorRegistry, ctx: context_mod.Context, ticker: ticker_mod.Ticker
 ) -> Reconciler:
@@ -434,7 +304,7 @@ def register(
     ticker.every(PLURAL, "reconcile", lambda _: ctx.settings.reconcile.inference_interval, periodic)
 
     def pod_event(event: kopf.RawEvent, **_: Any) -> None:
-        on_pod_event(ctx, event)
+        gang.on_pod_event(ctx, event)
 
     kopf.on.event(
         "",

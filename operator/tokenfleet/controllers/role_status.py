@@ -1,0 +1,66 @@
+"""What one reconcile saw of each role, and the conditions it means: pure."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any
+
+from tokenfleet.controllers import conditions
+
+
+@dataclasses.dataclass(frozen=True)
+class RoleOutcome:
+    """What one reconcile saw and did for one role."""
+
+    desired: int
+    ready: int
+    nodes_per_unit: int
+    min_units: int
+    reason: str
+    failed: bool
+    progressing: bool
+    pods_bound: int
+
+
+def cond(type_: str, ok: bool, reason: str, message: str, gen: int | None) -> dict[str, Any]:
+    return conditions.condition(type_, ok, reason, message, gen)
+
+
+def cond_invalid(message: str, gen: int | None) -> dict[str, Any]:
+    return cond("Ready", False, "InvalidSpec", message[:1000], gen)
+
+
+def role_conditions(roles: Mapping[str, RoleOutcome], gen: int | None) -> list[dict[str, Any]]:
+    short = [r for r, o in roles.items() if o.ready < o.desired]
+    below_min = [r for r, o in roles.items() if o.ready < o.min_units]
+    failed = [r for r, o in roles.items() if o.failed]
+    progressing = [r for r, o in roles.items() if o.progressing]
+    summary = ", ".join(f"{r} {o.ready}/{o.desired}" for r, o in roles.items())
+    return [
+        cond(
+            "Ready",
+            not short,
+            "AllUnitsReady" if not short else "UnitsNotReady",
+            f"ready/desired units: {summary}",
+            gen,
+        ),
+        cond(
+            "Progressing",
+            bool(progressing),
+            "Scaling" if progressing else "Stable",
+            "; ".join(f"{r}: {roles[r].reason}" for r in progressing) or "no change under way",
+            gen,
+        ),
+        cond(
+            "Degraded",
+            bool(below_min or failed),
+            "BelowMinimum" if below_min else ("UnitFailed" if failed else "AsDesired"),
+            (
+                f"fewer ready units than minUnits in {', '.join(below_min)}"
+                if below_min
+                else (f"a unit failed in {', '.join(failed)}" if failed else "no role degraded")
+            ),
+            gen,
+        ),
+    ]
