@@ -1,10 +1,10 @@
 """`plan`: one planner run. Pure: the same config, state and observation give the same result.
 
 Per role: learn from the demand just measured, size for a lead time ahead (`forecast`), round up
-to whole units, apply hysteresis and stabilization, then the role's bounds and the schedule's
-minimum (now, and a lead time ahead so scheduled units are ready on time). Then all roles are fit
-into the pool's node budget together. A role whose signal is missing or absurd holds its last
-decision while the others go on being planned.
+to whole units, apply hysteresis and stabilization (`sized`), then the role's bounds and the
+schedule's minimum (now, and a lead time ahead so scheduled units are ready on time). Then all
+roles are fit into the pool's node budget together. A role whose signal is missing or absurd
+holds its last decision while the others go on being planned.
 
 Units still starting count as capacity on its way: the result is the total a role should have,
 ready and starting together, so a slow cold start never orders a second unit for the same demand.
@@ -84,21 +84,98 @@ def learn(
     t: float,
     level: float,
 ) -> st.RoleMemory:
-    """`memory` after seeing `level` tokens/s at `t`: samples, daily profile and surprise."""
+    """`memory` after seeing `level` tokens/s at `t`: samples, daily profile and surprises."""
     tuning = cfg.tuning
-    surprise = memory.surprise
+    surprises = memory.surprises
     ratio = forecast.surprise_ratio(
         memory.forecasts, t, role.lead_seconds, level, tuning.max_surprise
     )
     if ratio is not None:
-        surprise = surprise.seen(t, ratio, tuning.surprise_memory_seconds)
+        # A ratio stands for the time since the last reading, at most one interval, so a
+        # reading after a gap does not count for the whole gap.
+        every = float(cfg.autoscaling.interval_seconds)
+        since = t - memory.samples[-1][0] if memory.samples else every
+        surprises = surprises.add(t, ratio, min(since, every), tuning.surprise_window_seconds)
     keep = max(tuning.baseline_window_seconds, tuning.trend_window_seconds)
     return dataclasses.replace(
         memory,
         samples=history.recent(memory.samples, t, level, keep),
         profile=memory.profile.add(t, level, cfg.autoscaling.forecast.lookback_days),
-        surprise=surprise,
+        surprises=surprises,
     )
+
+
+def bars(cfg: config.PlannerConfig, observation: st.Observation) -> dict[str, float]:
+    """Per role, the share of its capacity a margin unit must expect to be used.
+
+    `Tuning.margin_use` is the bar for a node serving the fleet's average tokens per node (all
+    demand now over the nodes it needs at 100%); a role whose nodes serve more tokens keeps
+    more from being late per node, so its bar is lower in proportion, and the other way round.
+    With one role, or no demand to weigh by, the bar is `margin_use` itself.
+    """
+    served = nodes = 0.0
+    for role in cfg.roles:
+        seen = observation.roles.get(role.name)
+        demand = None if seen is None else seen.demand
+        if demand is not None and demand > 0 and usable(demand, role, cfg.tuning.absurd_factor):
+            served += demand
+            nodes += demand / role.capacity_per_node
+    per_node = served / nodes if nodes > 0 else None
+    return {
+        role.name: cfg.tuning.margin_use
+        * (1.0 if per_node is None else per_node / role.capacity_per_node)
+        for role in cfg.roles
+    }
+
+
+def sized(
+    cfg: config.PlannerConfig,
+    role: config.RoleConfig,
+    memory: st.RoleMemory,
+    out: forecast.Outlook,
+    t: float,
+) -> tuple[int, int, st.RoleMemory]:
+    """(units, units before stabilization, memory) for `out`.
+
+    Demand now at the target utilisation is stabilized as the HPA does: it must stay high
+    through the scale-up window to add a unit and low through the scale-down window to remove
+    one. What the forecast and the margin ask for on top is about the lead time ahead and
+    already remembers recent bursts, so it waits out the scale-up window only: holding it
+    through the scale-down window too would keep a margin after its own window has calmed.
+    Both go through the hysteresis, so demand or a forecast hovering at a unit boundary does
+    not flap a multi-node unit.
+    """
+    auto, spare = cfg.autoscaling, 1 + cfg.tuning.hysteresis
+    at_target = out.level / role.target_utilization
+    now = stabilize.with_hysteresis(
+        role.units_for(at_target), role.units_for(at_target * spare), memory.stable_demand
+    )
+    ahead = stabilize.with_hysteresis(
+        max(role.units_for(out.firm), out.margin_units),
+        max(role.units_for(out.firm * spare), out.margin_units),
+        memory.stable,
+    )
+    held, recommendations = stabilize.stabilize(
+        memory.recommendations,
+        t,
+        now,
+        memory.stable_demand,
+        auto.scale_up_stabilization_seconds,
+        auto.scale_down_stabilization_seconds,
+    )
+    planned, plans = stabilize.stabilize(
+        memory.planned, t, ahead, memory.stable, auto.scale_up_stabilization_seconds, 0
+    )
+    units = max(held, planned)
+    memory = dataclasses.replace(
+        memory,
+        recommendations=recommendations,
+        planned=plans,
+        stable_demand=held,
+        stable=units,
+        forecasts=forecast.keep_forecasts(memory.forecasts, t, out.expected, role.lead_seconds),
+    )
+    return units, max(now, ahead), memory
 
 
 def seed(
@@ -137,6 +214,7 @@ def plan(
     notes: dict[str, reasons.Notes] = {}
     memories: dict[str, st.RoleMemory] = {}
     missing: list[str] = []
+    bar = bars(cfg, observation)
     for role in cfg.roles:
         seen = observation.roles.get(role.name) or st.RoleObservation(demand=None)
         memory = state.role(role.name)
@@ -159,34 +237,13 @@ def plan(
                 auto.forecast.lookback_days,
                 memory.samples,
                 memory.profile,
-                memory.surprise,
+                memory.surprises,
                 t,
                 seen.demand,
                 cfg.tuning,
+                bar[role.name],
             )
-            slack = cfg.tuning.margin_slack
-            raw = max(role.units_for(out.firm), role.units_for(out.target, slack))
-            margin = max(
-                role.units_for(out.firm * (1 + cfg.tuning.hysteresis)),
-                role.units_for(out.target * (1 + cfg.tuning.hysteresis), slack),
-            )
-            raw = stabilize.with_hysteresis(raw, margin, memory.stable)
-            units, recs = stabilize.stabilize(
-                memory.recommendations,
-                t,
-                raw,
-                memory.stable,
-                auto.scale_up_stabilization_seconds,
-                auto.scale_down_stabilization_seconds,
-            )
-            memory = dataclasses.replace(
-                memory,
-                recommendations=recs,
-                stable=units,
-                forecasts=forecast.keep_forecasts(
-                    memory.forecasts, t, out.expected, role.lead_seconds
-                ),
-            )
+            units, raw, memory = sized(cfg, role, memory, out, t)
             note = dataclasses.replace(note, outlook=out, raw=raw, stable=units)
         wanted[role.name] = min(max(units, floor), role.max_units)
         notes[role.name] = note

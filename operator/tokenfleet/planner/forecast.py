@@ -8,11 +8,11 @@ sizes for demand a lead time ahead. Three views are combined, and the largest wi
   units' full capacity: the baseline (the median of the last hour) grown by the daily and
   weekly profile of recent days, or a steady ramp extrapolated when the last minutes fit a
   straight line, or demand now, whichever is highest;
-- *surprise margin*: each time demand turned out higher than the baseline expected one lead
-  time earlier, the ratio is remembered and decays over an hour or two. Bursts cluster, so the
-  fleet keeps room for the next one while they last and gives it back when they stop. This is
-  what lets a fleet with one day of history, or none, keep late tokens low. The margin is a
-  guess, so it is rounded to the nearest unit rather than up (`Tuning.margin_slack`).
+- *surprise margin*: how far demand outran the baseline expected one lead time earlier, over
+  the last hour or two (`margin`). Bursts cluster, so while they last the fleet keeps the units
+  that recent bursts would have used often enough to be worth their nodes, and gives them back
+  once the window is calm. This is what lets a fleet with one day of history, or none, keep
+  late tokens low.
 
 Target utilisation and headroom overlap on purpose: utilisation governs demand that is here,
 headroom the forecast's error. Scaling down needs no forecast: releasing a unit is immediate,
@@ -22,28 +22,11 @@ so only the way up is planned.
 from __future__ import annotations
 
 import dataclasses
-import math
 import statistics
 
-from tokenfleet.planner import config, history, settings
+from tokenfleet.planner import config, history, margin, settings
 
 WEEK_DAYS = 7
-
-
-@dataclasses.dataclass(frozen=True)
-class Surprise:
-    """The margin learned from demand above what the baseline expected; 1 means none."""
-
-    value: float = 1.0
-    at: float | None = None
-
-    def now(self, t: float, memory_seconds: float) -> float:
-        if self.at is None or self.value <= 1:
-            return 1.0
-        return 1 + (self.value - 1) * math.exp(-max(0.0, t - self.at) / memory_seconds)
-
-    def seen(self, t: float, ratio: float, memory_seconds: float) -> Surprise:
-        return Surprise(value=max(self.now(t, memory_seconds), ratio), at=t)
 
 
 def seasonal_growth(
@@ -95,7 +78,9 @@ class Outlook:
     expected: float
     """baseline x growth: what the lead time should bring, barring surprises."""
     surprise: float
-    """Margin learned from recent surprises (1 = none)."""
+    """The largest ratio of demand to the forecast in the surprise window (1 = none)."""
+    margin_units: int
+    """Units the surprise margin is worth on its own (0 = none)."""
     target: float
     """Capacity at 100% wanted a lead time from now."""
     firm: float
@@ -111,15 +96,17 @@ def outlook(
     lookback_days: int,
     samples: tuple[history.Sample, ...],
     profile: history.Profile,
-    surprise: Surprise,
+    surprises: margin.Surprises,
     t: float,
     level: float,
     tuning: settings.Tuning,
+    bar: float,
 ) -> Outlook:
-    """The capacity `role` should have a lead time after `t`, given what it remembers."""
+    """The capacity `role` should have a lead time after `t`, given what it remembers; a
+    margin unit must expect to be used at least `bar` of its capacity."""
     at_target = level / role.target_utilization
     if not autoscaling_forecast_enabled:
-        return Outlook(level, level, 1.0, 0, None, level, 1.0, at_target, at_target, "demand")
+        return Outlook(level, level, 1.0, 0, None, level, 1.0, 0, at_target, at_target, "demand")
     baseline = history.median_since(samples, t - tuning.baseline_window_seconds)
     baseline = level if baseline is None else baseline
     growth, days = seasonal_growth(profile, t, role.lead_seconds, lookback_days, tuning)
@@ -130,18 +117,22 @@ def outlook(
         line, n = fitted
         if line.slope > 0 and line.r2 >= tuning.trend_min_r2 and n >= tuning.trend_min_samples:
             ramp = line.value + line.slope * role.lead_seconds
-    margin = surprise.now(t, tuning.surprise_memory_seconds)
+    extra = surprises.units(expected, role.unit_capacity, bar)
     views = {
         "demand": at_target,
         "forecast": max(expected, level if ramp is None else ramp) * (1 + headroom),
-        "surprise": expected * margin,
+        "surprise": extra * role.unit_capacity,
     }
     top = max(views.values())
-    # The first view within a hair of the top names the driver: a margin of x1.00001 should
-    # not take the credit for a forecast.
-    driver = next(name for name, value in views.items() if value >= top * (1 - 1e-3))
+    # The first view asking for as many units as the top names the driver, so a margin that
+    # only matches what demand or the forecast already ask for does not take the credit.
+    units = {name: role.units_for(value) for name, value in views.items()}
+    units["surprise"] = extra
+    driver = next(name for name, n in units.items() if n >= max(units.values()))
     firm = max(views["demand"], views["forecast"])
-    return Outlook(level, baseline, growth, days, ramp, expected, margin, top, firm, driver)
+    return Outlook(
+        level, baseline, growth, days, ramp, expected, surprises.peak, extra, top, firm, driver
+    )
 
 
 def surprise_ratio(

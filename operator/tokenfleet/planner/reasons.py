@@ -64,8 +64,8 @@ def _sizing(note: Notes, auto: inference_deployment.AutoscalingSpec) -> str:
             f"({', '.join(parts)}, +{auto.forecast.headroom:.0%} headroom)"
         )
     return (
-        f"demand {rate(out.level)}, {rate(out.expected)} expected in {lead} "
-        f"x{out.surprise:.2f} margin from recent bursts"
+        f"demand {rate(out.level)}, {rate(out.expected)} expected in {lead}, "
+        f"{out.margin_units} units kept for recent bursts (up to x{out.surprise:.2f})"
     )
 
 
@@ -96,12 +96,12 @@ def explain(
         if note.raw is not None and note.stable is not None and note.stable > note.raw:
             parts.append(
                 f"held for scale-down stabilization "
-                f"({span(auto.scale_down_stabilization_seconds)}), demand alone wants {note.raw}"
+                f"({span(auto.scale_down_stabilization_seconds)}), sizing alone wants {note.raw}"
             )
         elif note.raw is not None and note.stable is not None and note.stable < note.raw:
             parts.append(
                 f"scale-up stabilization ({span(auto.scale_up_stabilization_seconds)}) "
-                f"waits, demand wants {note.raw}"
+                f"waits, sizing wants {note.raw}"
             )
     base = note.stable if note.stable is not None else (note.held or 0)
     if note.floor > base and wanted == note.floor:

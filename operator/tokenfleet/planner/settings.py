@@ -19,9 +19,10 @@ class Tuning:
     """The baseline is the median demand over this span: long enough that a burst lasting a
     few minutes does not move it, short enough to follow a day's ramp within the hour."""
 
-    surprise_memory_seconds: float = 7200.0
-    """How long the margin learned from a surprise lasts (exponential decay time). Bursts come
-    in clusters: after one, another of the same size is likely within the next hour or two."""
+    surprise_window_seconds: float = 7200.0
+    """How long a surprise counts toward the margin. Bursts come in clusters: after one, the
+    chance of another stays high for an hour or two and then falls back to a few in a day, so
+    the margin keeps room through a cluster and gives it back once two calm hours have gone."""
 
     max_surprise: float = 5.0
     """A surprise is counted at most this many times the baseline, so one broken reading or a
@@ -47,11 +48,14 @@ class Tuning:
     """Days of history after which the seasonal forecast counts in full; with fewer it is
     blended in proportionally, so one odd day does not steer the fleet."""
 
-    margin_slack: float = 0.5
-    """The surprise margin is a guess, not a measured need: a unit it alone asks for is added
-    only when the margin would fill more than this fraction of it (the nearest whole unit)."""
+    margin_use: float = 0.05
+    """A unit the surprise margin alone asks for is started only when, had the window's
+    surprises come again, demand would have used at least this share of its capacity on
+    average. The bar is for a node serving as many tokens as the fleet's average node and is
+    scaled by the role's own tokens per node: a decode node, which serves a fifth of a
+    prefill node's tokens, must expect five times the use to be worth as much."""
 
-    hysteresis: float = 0.05
+    hysteresis: float = 0.03
     """A scale-down must still leave this fraction of spare capacity above the target, so
     demand hovering at a unit boundary does not flap a multi-node unit."""
 
@@ -62,10 +66,10 @@ class Tuning:
     def __post_init__(self) -> None:
         for field in dataclasses.fields(self):
             value = getattr(self, field.name)
-            if value <= 0 and field.name != "margin_slack":
+            if value <= 0:
                 raise ValueError(f"{field.name} must be positive, got {value}")
-        if not 0 <= self.margin_slack < 1:
-            raise ValueError(f"margin_slack must be within [0, 1), got {self.margin_slack}")
+        if self.margin_use >= 1:
+            raise ValueError(f"margin_use must be below 1, got {self.margin_use}")
         if self.trend_min_r2 > 1:
             raise ValueError(f"trend_min_r2 must be at most 1, got {self.trend_min_r2}")
 

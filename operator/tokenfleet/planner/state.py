@@ -11,7 +11,7 @@ import dataclasses
 import datetime as dt
 from collections.abc import Mapping
 
-from tokenfleet.planner import forecast, history, stabilize
+from tokenfleet.planner import history, margin, stabilize
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,11 +57,16 @@ class RoleMemory:
     samples: tuple[history.Sample, ...] = ()
     forecasts: tuple[history.Sample, ...] = ()
     """(when made, baseline expected one lead time later), to measure surprises."""
-    surprise: forecast.Surprise = dataclasses.field(default_factory=forecast.Surprise)
+    surprises: margin.Surprises = dataclasses.field(default_factory=margin.Surprises)
     profile: history.Profile = dataclasses.field(default_factory=history.Profile)
     recommendations: tuple[stabilize.Recommendation, ...] = ()
+    """Units demand now asks for at the target utilisation, for the stabilization windows."""
+    planned: tuple[stabilize.Recommendation, ...] = ()
+    """Units forecast and margin ask for, for the scale-up stabilization window."""
+    stable_demand: int | None = None
+    """The last stabilized units demand now asks for."""
     stable: int | None = None
-    """The last stabilized demand-driven units, before minimums and the pool."""
+    """The last units sizing asked for, before minimums and the pool."""
     desired: int | None = None
     """The last decision."""
 

@@ -20,8 +20,8 @@ START = dt.datetime(2025, 1, 6, tzinfo=dt.UTC)
 # The tuning the pinned sequences were worked out with, so they do not follow default changes.
 TUNING = settings.Tuning(
     baseline_window_seconds=3600,
-    surprise_memory_seconds=7200,
-    margin_slack=0.5,
+    surprise_window_seconds=5400,
+    margin_use=0.04,
     hysteresis=0.03,
 )
 

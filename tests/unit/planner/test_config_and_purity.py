@@ -46,10 +46,10 @@ def test_whole_units_round_up(tokens: float, slack: float, units: int) -> None:
 
 
 def test_tuning_refuses_nonsense() -> None:
-    with pytest.raises(ValueError, match="surprise_memory_seconds"):
-        settings.Tuning(surprise_memory_seconds=0)
-    with pytest.raises(ValueError, match="margin_slack"):
-        settings.Tuning(margin_slack=1.0)
+    with pytest.raises(ValueError, match="surprise_window_seconds"):
+        settings.Tuning(surprise_window_seconds=0)
+    with pytest.raises(ValueError, match="margin_use"):
+        settings.Tuning(margin_use=1.0)
 
 
 def test_the_same_inputs_give_the_same_decision_and_the_state_is_not_touched() -> None:

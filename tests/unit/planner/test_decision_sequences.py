@@ -2,10 +2,11 @@
 
 Covered: a demand step up and back down with the forecast off (scale-up at once, units still
 starting counted as capacity on their way, scale-down held by the stabilization window); a burst
-with the forecast on (the surprise margin keeps room for the next burst and gives it back as it
-decays, hysteresis and stabilization on the way down). Each expected number is worked out in the
-comment beside it from the fleets in `fleets.py`: a unit serves 1000 tok/s, the target
-utilisation is 80%, the lead time 600 s, scale-down stabilization 300 s.
+with the forecast on (the stabilization window holds what demand asked for, then the surprise
+margin keeps a unit while the burst is a large enough share of its window, then gives it back).
+Each expected number is worked out in the comment beside it from the fleets in `fleets.py`: a
+unit serves 1000 tok/s, the target utilisation is 80%, the lead time 600 s, scale-down
+stabilization 300 s, the surprise window 5400 s and a margin unit's bar 4% use.
 """
 
 from __future__ import annotations
@@ -66,28 +67,28 @@ def test_starting_units_are_not_ordered_twice() -> None:
     assert "2 starting count toward it" in again.roles["unified"].reason
 
 
-def test_a_burst_leaves_a_margin_that_decays_and_is_released_through_hysteresis() -> None:
+def test_a_burst_leaves_a_margin_while_it_weighs_in_the_window() -> None:
     cfg = fleets.unified()  # forecast on, headroom 0
     fake = clock.FakeClock(fleets.START)
     state = st.PlannerState()
     minutes: list[tuple[float, int]] = []
     # Minutes 0-59 at 1500 tok/s: 1500/0.8 = 1875 -> 2 units; the baseline (median of the last
-    # hour) is 1500 and demand meets what was expected a lead time earlier: no margin.
+    # hour) is 1500 and, from minute 10 on, demand meets what was expected a lead time earlier:
+    # every surprise is x1.0, and demand of 1500 needs 2 units of 1000.
     minutes += [(1500, 2)] * 60
-    # Minutes 60-64, a burst of 2700: 2700/0.8 = 3375 -> 4 units at once. It is 1.8x the
-    # baseline expected for now 600 s ago, so the surprise margin becomes 1.8.
+    # Minutes 60-64, a burst of 2700: 2700/0.8 = 3375 -> 4 units at once. Each minute is a
+    # surprise of 2700/1500 = 1.8: were it to come again, demand of 2700 would use 70% of a
+    # third unit, in that share of the window. At minute 62, 3 of 53 surprises: 3/53 x 0.7 =
+    # 3.96% < 4%; at minute 63, 4/54 x 0.7 = 5.2%: the margin alone asks for 3 units.
     minutes += [(2700, 4)] * 5
-    # Minutes 65-68, back to 1500: demand alone wants 2; the margin, 1500 * 1.79 = 2690, fills
-    # 2.69 units -> 3 (a unit is kept when the margin fills over half of it). The 4s of the
-    # last 300 s hold 4.
+    # Minutes 65-68, back to 1500: demand alone wants 2 and the margin 3, but demand asked for 4
+    # within the last 300 s (the last time at minute 64): held at 4.
     minutes += [(1500, 4)] * 4
-    # Minute 69: no 4 left in (240 s after the burst's start, now]: down to 3.
-    # Minutes 69-98: the margin decays from 1.8 at minute 64 as 1 + 0.8 exp(-d/7200). Going
-    # from 3 down to 2 needs the margin plus 3% hysteresis to fit 2.5 units:
-    # 1500 * m * 1.03 <= 2500 once d > 7200 ln(0.8 / 0.6181) = 1857.5 s, i.e. at minute 95.
-    # Until minute 98 a 3 from minute 94 is still in the 300 s window.
-    minutes += [(1500, 3)] * 30
-    # Minute 99 on: 2 units, as before the burst.
+    # Minutes 69-96: no 4 left in the stabilization window; the margin keeps 3 while its 5
+    # surprises of x1.8 are at least 4% / 0.7 = 1/17.5 of the window's: until it holds 87
+    # (at minute m it holds the surprises of minutes 10..m, 90 at most).
+    minutes += [(1500, 3)] * 28
+    # Minute 97 on: 5/88 x 0.7 = 3.98% < 4%: 2 units, as before the burst.
     minutes += [(1500, 2)] * 10
     got = []
     for demand, _ in minutes:

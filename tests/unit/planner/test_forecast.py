@@ -1,10 +1,10 @@
-"""The forecast: seasonal ramps started a lead time ahead, steady ramps extrapolated, the
-surprise margin remembered and decayed.
+"""The forecast: seasonal ramps started a lead time ahead, steady ramps extrapolated, surprises
+measured against what was expected a lead time earlier.
 
 Covered: with yesterday's 08:00 ramp in memory the planner starts units at 07:50 that a
 planner without history does not; the same weekday a week ago counts twice; one day of history
 moves the forecast half way; a straight ramp is extrapolated over the lead time and a zigzag is
-not; the margin decays exponentially and a new surprise only raises it; the seasonal view takes
+not; a surprise needs a forecast made a lead time ago and is capped; the seasonal view takes
 the peak inside the lead time, so a dip within it does not release a unit.
 """
 
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import math
 
 import pytest
 
@@ -109,16 +108,6 @@ def test_a_zigzag_is_not_a_ramp() -> None:
     decision = _fed([1000.0 if minute % 2 else 1300.0 for minute in range(15)] + [1310.0])
     outlook = decision.roles["unified"].outlook
     assert outlook is not None and outlook.ramp is None
-
-
-def test_the_margin_decays_and_only_a_bigger_surprise_raises_it() -> None:
-    memory = 7200.0
-    margin = forecast.Surprise().seen(0.0, 1.8, memory)
-    assert margin.now(memory, memory) == pytest.approx(1 + 0.8 / math.e)
-    lower = margin.seen(3600.0, 1.2, memory)
-    assert lower.now(3600.0, memory) == pytest.approx(1 + 0.8 * math.exp(-0.5))
-    higher = margin.seen(3600.0, 2.5, memory)
-    assert higher.now(3600.0, memory) == pytest.approx(2.5)
 
 
 def test_no_margin_without_a_forecast_made_a_lead_time_ago() -> None:

@@ -1,0 +1,99 @@
+"""The surprise margin: room for bursts, sized by how often recent ones would have used it.
+
+Each run, demand is divided by what the baseline expected for now one lead time earlier. Those
+ratios, over a recent window, say how demand outran (or fell short of) the forecast: a sample of
+what the next lead time may bring. Bursts cluster, so the window is a burst's neighbourhood (an
+hour or two), not the whole day; after a calm window the margin is gone.
+
+A margin unit is not bought to cover the worst ratio of the window, but when it is worth its
+nodes: with demand drawn from the window's ratios times what is expected now, the share of the
+unit's capacity that demand above the units below it would fill on average (its *use*) must
+reach a bar. This is the newsvendor's rule, one unit at a time: for small units it is a high
+quantile of the ratios; for a coarse unit (a decode unit of 18 nodes) it asks whether bursts
+reach far enough into it, often enough, to pay for all of it. The caller sets the bar per role.
+"""
+
+from __future__ import annotations
+
+import bisect
+import dataclasses
+import itertools
+
+Seen = tuple[float, float, float]
+"""(POSIX seconds, demand over the forecast for now, seconds it stands for)."""
+
+MAX_UNITS = 4096
+"""Far beyond any fleet: the search for the margin's units stops here."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Surprises:
+    """The ratios of demand to forecast seen over the last window, oldest first."""
+
+    seen: tuple[Seen, ...] = ()
+
+    def add(self, t: float, ratio: float, weight: float, window: float) -> Surprises:
+        """With `ratio` seen at `t` standing for `weight` seconds, and what is older than
+        `window` before `t` forgotten."""
+        start = 0
+        while start < len(self.seen) and self.seen[start][0] <= t - window:
+            start += 1
+        if weight <= 0:
+            return Surprises(seen=self.seen[start:])
+        return Surprises(seen=(*self.seen[start:], (t, ratio, weight)))
+
+    @property
+    def peak(self) -> float:
+        """The largest ratio of the window; 1 when there is none."""
+        return max((ratio for _, ratio, _ in self.seen), default=1.0)
+
+    def units(self, expected: float, unit_capacity: float, bar: float) -> int:
+        """Whole units whose last one would still be used at least `bar` of its capacity when
+        demand is `expected` times a ratio of the window; 0 with no ratio or no demand."""
+        if not self.seen or expected <= 0 or unit_capacity <= 0:
+            return 0
+        tail = _Tail.of(self.seen)
+
+        def use(k: int) -> float:
+            """The share of unit k+1's capacity demand would fill on average."""
+            low, high = k * unit_capacity / expected, (k + 1) * unit_capacity / expected
+            return (tail.above(low) - tail.above(high)) * expected / unit_capacity
+
+        # use(k) falls as k grows: find the first k whose unit is not worth it.
+        high = 1
+        while use(high) >= bar and high < MAX_UNITS:
+            high *= 2
+        low = 0
+        while low < high:
+            middle = (low + high) // 2
+            if use(middle) >= bar:
+                low = middle + 1
+            else:
+                high = middle
+        return low
+
+
+@dataclasses.dataclass(frozen=True)
+class _Tail:
+    """The window's ratios, largest first, with running sums: E[(ratio - a)+] in O(log n)."""
+
+    descending: list[float]
+    """Ratios negated, so `bisect` finds how many exceed a bound."""
+    weight_sums: list[float]
+    moment_sums: list[float]
+    total: float
+
+    @classmethod
+    def of(cls, seen: tuple[Seen, ...]) -> _Tail:
+        pairs = sorted(((ratio, weight) for _, ratio, weight in seen), reverse=True)
+        return cls(
+            descending=[-ratio for ratio, _ in pairs],
+            weight_sums=list(itertools.accumulate((w for _, w in pairs), initial=0.0)),
+            moment_sums=list(itertools.accumulate((r * w for r, w in pairs), initial=0.0)),
+            total=sum(w for _, w in pairs),
+        )
+
+    def above(self, a: float) -> float:
+        """The weighted mean of max(0, ratio - a)."""
+        n = bisect.bisect_left(self.descending, -a)  # ratios strictly above a
+        return (self.moment_sums[n] - a * self.weight_sums[n]) / self.total
