@@ -310,7 +310,8 @@ def test_the_crds_are_established(cluster: cluster_support.Cluster, crds_install
         "jsonpath={range .items[*]}{.metadata.name}="
         "{.status.conditions[?(@.type=='Established')].status} {end}",
     ).stdout.split()
-    assert sorted(out) == [
+    # Other CRDs may carry the label (the chart's kopf peering kinds): check ours.
+    assert sorted(o for o in out if ".tokenfleet.io=" in o) == [
         "gpunodepools.tokenfleet.io=True",
         "inferencedeployments.tokenfleet.io=True",
         "pricingplans.tokenfleet.io=True",
