@@ -80,7 +80,8 @@ class Outlook:
     surprise: float
     """The largest ratio of demand to the forecast in the surprise window (1 = none)."""
     margin_units: int
-    """Units the surprise margin is worth on its own (0 = none)."""
+    """Units the surprise margin is worth on its own; 0 when it would not reach past what
+    demand and the forecast ask for."""
     target: float
     """Capacity at 100% wanted a lead time from now."""
     firm: float
@@ -117,19 +118,23 @@ def outlook(
         line, n = fitted
         if line.slope > 0 and line.r2 >= tuning.trend_min_r2 and n >= tuning.trend_min_samples:
             ramp = line.value + line.slope * role.lead_seconds
-    extra = surprises.units(expected, role.unit_capacity, bar)
     views = {
         "demand": at_target,
         "forecast": max(expected, level if ramp is None else ramp) * (1 + headroom),
-        "surprise": extra * role.unit_capacity,
     }
+    firm = max(views.values())
+    units = {name: role.units_for(value) for name, value in views.items()}
+    # Bursts no larger than what demand and the forecast already hold need no margin: the
+    # window's tail is only weighed when its largest surprise reaches past them.
+    extra = 0
+    if expected * surprises.peak > max(units.values()) * role.unit_capacity:
+        extra = surprises.units(expected, role.unit_capacity, bar)
+    views["surprise"] = extra * role.unit_capacity
+    units["surprise"] = extra
     top = max(views.values())
     # The first view asking for as many units as the top names the driver, so a margin that
     # only matches what demand or the forecast already ask for does not take the credit.
-    units = {name: role.units_for(value) for name, value in views.items()}
-    units["surprise"] = extra
     driver = next(name for name, n in units.items() if n >= max(units.values()))
-    firm = max(views["demand"], views["forecast"])
     return Outlook(
         level, baseline, growth, days, ramp, expected, surprises.peak, extra, top, firm, driver
     )

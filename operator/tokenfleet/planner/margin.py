@@ -31,21 +31,33 @@ class Surprises:
     """The ratios of demand to forecast seen over the last window, oldest first."""
 
     seen: tuple[Seen, ...] = ()
+    highs: tuple[tuple[float, float], ...] = ()
+    """(time, ratio) of the ratios no later one exceeds, falling: the first is the peak."""
 
     def add(self, t: float, ratio: float, weight: float, window: float) -> Surprises:
         """With `ratio` seen at `t` standing for `weight` seconds, and what is older than
         `window` before `t` forgotten."""
+        since = t - window
         start = 0
-        while start < len(self.seen) and self.seen[start][0] <= t - window:
+        while start < len(self.seen) and self.seen[start][0] <= since:
             start += 1
-        if weight <= 0:
-            return Surprises(seen=self.seen[start:])
-        return Surprises(seen=(*self.seen[start:], (t, ratio, weight)))
+        seen = self.seen[start:]
+        first = 0
+        while first < len(self.highs) and self.highs[first][0] <= since:
+            first += 1
+        highs = self.highs[first:]
+        if weight > 0:
+            seen = (*seen, (t, ratio, weight))
+            keep = len(highs)
+            while keep and highs[keep - 1][1] <= ratio:
+                keep -= 1
+            highs = (*highs[:keep], (t, ratio))
+        return Surprises(seen=seen, highs=highs)
 
     @property
     def peak(self) -> float:
         """The largest ratio of the window; 1 when there is none."""
-        return max((ratio for _, ratio, _ in self.seen), default=1.0)
+        return self.highs[0][1] if self.highs else 1.0
 
     def units(self, expected: float, unit_capacity: float, bar: float) -> int:
         """Whole units whose last one would still be used at least `bar` of its capacity when

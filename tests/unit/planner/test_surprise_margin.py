@@ -32,11 +32,15 @@ def _window(*ratios: tuple[float, int]) -> margin.Surprises:
 
 def test_the_window_forgets_surprises_older_than_it() -> None:
     surprises = margin.Surprises()
-    for minute in range(10):
-        surprises = surprises.add(60.0 * minute, 1.0 + minute / 10, 60.0, window=300)
-    # At t=540 the window (240, 540] keeps minutes 5 to 9.
+    ratios = [1.0, 3.0, 1.2, 1.1, 1.0, 1.4, 1.3, 1.2, 1.1, 1.0]
+    peaks = []
+    for minute, ratio in enumerate(ratios):
+        surprises = surprises.add(60.0 * minute, ratio, 60.0, window=300)
+        peaks.append(surprises.peak)
+    # At t=540 the window (240, 540] keeps minutes 5 to 9; the x3 of minute 1 is forgotten
+    # from minute 6 on.
     assert [t for t, _, _ in surprises.seen] == [300.0, 360.0, 420.0, 480.0, 540.0]
-    assert surprises.peak == pytest.approx(1.9)
+    assert peaks == [1.0, 3.0, 3.0, 3.0, 3.0, 3.0, 1.4, 1.4, 1.4, 1.4]
     assert margin.Surprises().peak == 1.0
 
 
