@@ -33,13 +33,12 @@ class RoleConfig:
         """Tokens per second one unit serves at 100%."""
         return self.nodes_per_unit * self.capacity_per_node
 
-    def units_for(self, tokens_per_second: float, slack: float = 0.0) -> int:
-        """Whole units whose capacity at 100% covers `tokens_per_second`; with `slack`, a last
-        unit that would be used less than that fraction is left out."""
+    def units_for(self, tokens_per_second: float) -> int:
+        """Whole units whose capacity at 100% covers `tokens_per_second`."""
         if tokens_per_second <= 0:
             return 0
         # The small tolerance keeps an exact fit (e.g. 2.0000000001 units) from costing a unit.
-        return max(0, math.ceil(tokens_per_second / self.unit_capacity - 1e-9 - slack))
+        return max(0, math.ceil(tokens_per_second / self.unit_capacity - 1e-9))
 
 
 @dataclasses.dataclass(frozen=True)

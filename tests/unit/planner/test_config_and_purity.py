@@ -1,10 +1,9 @@
 """The planner's view of the resources, and that planning is pure and replayable.
 
 Covered: the lead time is the pool's provisioning delay plus the role's warm-up; whole units
-round up except for a float hair, and slack drops a last unit filled less than that share;
-tuning refuses nonsense; the same config, state and observation give the same decision and
-leave the state they were given untouched; a decision reads as status.lastDecision; planner
-and simulator never read the time themselves.
+round up except for a float hair; tuning refuses nonsense; the same config, state and
+observation give the same decision and leave the state they were given untouched; a decision
+reads as status.lastDecision; planner and simulator never read the time themselves.
 """
 
 from __future__ import annotations
@@ -30,19 +29,12 @@ def test_the_lead_time_adds_warmup_to_the_provisioning_delay() -> None:
 
 
 @pytest.mark.parametrize(
-    ("tokens", "slack", "units"),
-    [
-        (0, 0.0, 0),
-        (1000, 0.0, 1),
-        (1000.0000001, 0.0, 1),
-        (1001, 0.0, 2),
-        (2400, 0.5, 2),
-        (2600, 0.5, 3),
-    ],
+    ("tokens", "units"),
+    [(0, 0), (1000, 1), (1000.0000001, 1), (1001, 2), (2400, 3)],
 )
-def test_whole_units_round_up(tokens: float, slack: float, units: int) -> None:
+def test_whole_units_round_up(tokens: float, units: int) -> None:
     role = fleets.unified().role("unified")  # 1000 tok/s a unit
-    assert role.units_for(tokens, slack) == units
+    assert role.units_for(tokens) == units
 
 
 def test_tuning_refuses_nonsense() -> None:
