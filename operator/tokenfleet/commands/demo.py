@@ -66,8 +66,8 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--warmup",
         type=float,
-        default=float(_env("warmup", "3600")),
-        help="clock seconds run before the trace starts, not counted (default 3600)",
+        default=float(_env("warmup", "7200")),
+        help="clock seconds run before the trace starts, not counted (default 7200): signals, the forecast and the first nodes need it",
     )
     parser.add_argument("--namespace", default=_env("namespace", "tokenfleet-demo"))
     parser.add_argument(

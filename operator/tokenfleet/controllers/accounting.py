@@ -29,6 +29,9 @@ class Accountant:
         self.namespace = namespace
         self.name = name
         self.last: dt.datetime | None = None
+        self.read: dict[str, dt.datetime] = {}
+        """Per role, when its tokens were last counted: a step without a reading leaves the
+        span open, and the next reading counts it at its rate instead of losing it."""
 
     def step(
         self,
@@ -53,20 +56,23 @@ class Accountant:
             seen = roles_status.get(role) or {}
             desired = int(seen.get("desiredUnits") or 0)
             ready = int(seen.get("readyUnits") or 0)
+            signals = sample.role(self.namespace, label, role)
+            counted_from = self.read.get(role, since)
+            if signals is not None and counted_from is not None and at > counted_from:
+                self.ledger.observe_tokens(
+                    self.namespace,
+                    self.name,
+                    model,
+                    role,
+                    engine_tokens.from_rates(signals, (at - counted_from).total_seconds()),
+                    at,
+                    since=counted_from,
+                    plan=plan,
+                    plan_name=plan_name,
+                )
+            if signals is not None or counted_from is None:
+                self.read[role] = at
             if seconds > 0:
-                signals = sample.role(self.namespace, label, role)
-                if signals is not None:
-                    self.ledger.observe_tokens(
-                        self.namespace,
-                        self.name,
-                        model,
-                        role,
-                        engine_tokens.from_rates(signals, seconds),
-                        at,
-                        since=since,
-                        plan=plan,
-                        plan_name=plan_name,
-                    )
                 nodes = float(max(desired, ready) * role_spec.nodes_per_unit)
                 committed = min(nodes, committed_left)
                 committed_left -= committed

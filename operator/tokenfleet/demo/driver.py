@@ -204,7 +204,6 @@ def run(opts: Options, out: TextIO = sys.stdout) -> Result:
         )
         sim_port, metrics_port = stack.free_port(), stack.free_port()
         capacity = ",".join(f"{r}={s.capacity_per_node:g}" for r, s in roles.items())
-        targets = prom.targets_dir / "engines.json"
         exits.enter_context(
             stack.enginesim(
                 [
@@ -221,8 +220,6 @@ def run(opts: Options, out: TextIO = sys.stdout) -> Result:
                     "--discover",
                     "--kubeconfig",
                     str(cluster.kubeconfig),
-                    "--targets-file",
-                    str(targets),
                     "--capacity",
                     capacity,
                     "--model-name",
@@ -247,6 +244,12 @@ def run(opts: Options, out: TextIO = sys.stdout) -> Result:
             kube=kube,
         )
         prom.set_targets("operator", [f"127.0.0.1:{metrics_port}"], {"job": "tokenfleet"})
+        # One target for every simulated engine pod (each series carries its pod's labels).
+        prom.set_targets(
+            "engines",
+            [f"127.0.0.1:{sim_port}"],
+            {"job": "engines", "__metrics_path__": "/fleet/metrics"},
+        )
         exits.enter_context(operator.InThread(op))
         exits.enter_context(_fleet(kube, docs, opts.namespace))
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -50,6 +51,7 @@ class Simulator:
         app.router.add_get("/pods/{namespace}/{pod}/metrics", self._pod_metrics)
         app.router.add_get("/pods/{namespace}/{pod}/health", self._pod_health)
         app.router.add_get("/dcgm/metrics", self._dcgm)
+        app.router.add_get("/fleet/metrics", self._fleet_metrics)
         app.router.add_get("/targets.json", self._targets)
         app.cleanup_ctx.append(self._ticker)
         return app
@@ -80,6 +82,16 @@ class Simulator:
         body = exposition.engine_metrics(self._state(request), self.shape)
         return web.Response(body=body.encode(), headers={"Content-Type": TEXT_FORMAT})
 
+    async def _fleet_metrics(self, request: web.Request) -> web.Response:
+        """Every pod's metrics on one page, each series labelled with its pod: one scrape for
+        the whole fleet, where a target per pod would cost a request per pod per interval."""
+        self.fleet.advance()
+        pages = [
+            (exposition.engine_metrics(state, self.shape), target_labels(state.pod))
+            for state in self.fleet.states()
+        ]
+        return web.Response(body=merge_pages(pages).encode(), headers={"Content-Type": TEXT_FORMAT})
+
     async def _pod_health(self, request: web.Request) -> web.Response:
         self._state(request)
         return web.Response(text="ok\n")
@@ -94,6 +106,50 @@ class Simulator:
     async def _targets(self, request: web.Request) -> web.Response:
         self.fleet.advance()
         return web.json_response(file_sd(self.fleet.states(), request.host))
+
+
+def target_labels(pod: fleet.SimPod) -> dict[str, str]:
+    """The labels a per-pod scrape target carries (see `file_sd`)."""
+    return {
+        labels.NAMESPACE: pod.namespace,
+        labels.POD: pod.name,
+        labels.NODE: pod.node,
+        labels.DEPLOYMENT: pod.deployment,
+        labels.ROLE: pod.role,
+        labels.UNIT: pod.unit,
+    }
+
+
+_SAMPLE = re.compile(r"^([A-Za-z_:][A-Za-z0-9_:]*)(?:\{(.*)\})?(\s.*)$")
+
+
+def _with_labels(sample: str, extra: str) -> str:
+    """`sample` (one line of the text format) with the labels `extra` put first."""
+    match = _SAMPLE.match(sample)
+    if match is None:
+        return sample
+    name, inner, rest = match.groups()
+    return f"{name}{{{extra},{inner}}}{rest}" if inner else f"{name}{{{extra}}}{rest}"
+
+
+def merge_pages(pages: list[tuple[str, dict[str, str]]]) -> str:
+    """Prometheus text pages merged into one: HELP and TYPE once per family, every sample of a
+    family together, each sample with its page's labels added."""
+    families: dict[str, list[str]] = {}
+    for text, extra_labels in pages:
+        extra = ",".join(f'{k}="{v}"' for k, v in sorted(extra_labels.items()))
+        family = ""
+        for line in text.splitlines():
+            if not line.strip():
+                continue
+            if line.startswith("# HELP ") or line.startswith("# TYPE "):
+                family = line.split()[2]
+                lines = families.setdefault(family, [])
+                if line not in lines:
+                    lines.append(line)
+            elif not line.startswith("#"):
+                families.setdefault(family, []).append(_with_labels(line, extra))
+    return "".join(line + "\n" for lines in families.values() for line in lines)
 
 
 def pod_path(pod: fleet.SimPod) -> str:
