@@ -67,7 +67,7 @@ def register(subparsers: Any) -> None:
         "--warmup",
         type=float,
         default=float(_env("warmup", "7200")),
-        help="clock seconds run before the trace starts, not counted (default 7200): signals, the forecast and the first nodes need it",
+        help="clock seconds run before the trace starts, not counted (default 7200)",
     )
     parser.add_argument("--namespace", default=_env("namespace", "tokenfleet-demo"))
     parser.add_argument(
