@@ -25,8 +25,12 @@ def running(
             kubeconfig=str(cluster.kubeconfig),
             metrics_port=0,
             engine_metrics_url=engine_metrics_url,
+            # A FakeClock does not move on its own: steps repeat every half real second.
             reconcile=settings.ReconcileSettings(
-                inference_interval=interval, pool_interval=interval, pricing_interval=interval
+                inference_interval=interval,
+                pool_interval=interval,
+                pricing_interval=interval,
+                min_real_interval=0.5,
             ),
         ),
         clock=clock,

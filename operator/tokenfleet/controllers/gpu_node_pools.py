@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-import threading
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, Protocol
@@ -55,7 +54,7 @@ class PoolObserver(Protocol):
 
 
 class Reconciler:
-    """Reconciles pools, one at a time per pool (the timer and change handlers share it)."""
+    """Reconciles pools; the ticker runs one reconcile per pool at a time."""
 
     def __init__(
         self,
@@ -66,23 +65,11 @@ class Reconciler:
         self.ctx = ctx
         self.metrics = pool_metrics
         self.observer = observer
-        self._locks: dict[str, threading.Lock] = {}
-        self._guard = threading.Lock()
         self._seen: dict[str, dt.datetime] = {}
 
-    def _lock(self, name: str) -> threading.Lock:
-        with self._guard:
-            return self._locks.setdefault(name, threading.Lock())
-
     def reconcile(self, body: Mapping[str, Any]) -> steps.Outcome | None:
-        """One reconcile; None when another is running for the pool or it could not size."""
-        lock = self._lock(body["metadata"]["name"])
-        if not lock.acquire(blocking=False):
-            return None
-        try:
-            return self._reconcile(body)
-        finally:
-            lock.release()
+        """One reconcile; None when it could not size."""
+        return self._reconcile(body)
 
     def forget(self, name: str) -> None:
         self._seen.pop(name, None)
@@ -219,18 +206,12 @@ def register(
     """
     rec = Reconciler(ctx, pool_metrics or metrics.PoolMetrics.on(CollectorRegistry()), observer)
 
-    def on_change(body: kopf.Body, **_: Any) -> None:
-        rec.reconcile(body)
-
     def on_delete(name: str | None, **_: Any) -> None:
         if name:
             rec.forget(name)
 
     on: dict[str, Any] = {"registry": registry, "labels": dict(selector) if selector else None}
     group, version = common.GROUP, common.VERSION
-    kopf.on.create(group, version, PLURAL, id="pool-create", **on)(on_change)
-    kopf.on.update(group, version, PLURAL, id="pool-update", field="spec", **on)(on_change)
-    kopf.on.resume(group, version, PLURAL, id="pool-resume", **on)(on_change)
     kopf.on.delete(group, version, PLURAL, id="pool-delete", optional=True, **on)(on_delete)
 
     async def periodic(body: Mapping[str, Any]) -> None:
@@ -241,4 +222,6 @@ def register(
         await asyncio.to_thread(rec.reconcile, body)
         return None
 
-    ticker.every(PLURAL, "pool", lambda _: ctx.settings.reconcile.pool_interval, periodic)
+    ticker.every(
+        PLURAL, "pool", lambda _: ctx.settings.reconcile.pool_interval, periodic, on_change=True
+    )

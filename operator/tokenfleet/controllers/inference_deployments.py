@@ -9,8 +9,8 @@ it leaves nothing behind (the garbage collector removes StatefulSets, Services a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -44,28 +44,12 @@ def owner_reference(body: Mapping[str, Any]) -> dict[str, Any]:
 
 
 class Reconciler:
-    """One reconcile of one InferenceDeployment at a time (timer and change handlers share it)."""
+    """Reconciles InferenceDeployments; the ticker runs one reconcile per object at a time."""
 
     def __init__(self, ctx: context_mod.Context) -> None:
         self.ctx = ctx
-        self._locks: dict[str, threading.Lock] = {}
-        self._guard = threading.Lock()
-
-    def _lock(self, key: str) -> threading.Lock:
-        with self._guard:
-            return self._locks.setdefault(key, threading.Lock())
 
     def reconcile(self, body: Mapping[str, Any]) -> None:
-        meta = body["metadata"]
-        lock = self._lock(f"{meta['namespace']}/{meta['name']}")
-        if not lock.acquire(blocking=False):
-            return  # another handler is reconciling this object right now
-        try:
-            self._reconcile(body)
-        finally:
-            lock.release()
-
-    def _reconcile(self, body: Mapping[str, Any]) -> None:
         kube = self.ctx.kube
         meta = body["metadata"]
         generation = meta.get("generation")
@@ -144,9 +128,7 @@ class Reconciler:
             hashes = {i: observe.sts_hash(objs[1]) or "" for i, objs in rendered.items()}
             observed = observe.observe_units(statefulsets, pods, hashes, spec.nodes_per_unit)
             plan = rollout.plan_role(want, spec.min_units, observed)
-            for index in plan.apply:
-                for obj in rendered[index]:
-                    kube.apply(obj)
+            kube.each(kube.apply, [obj for index in plan.apply for obj in rendered[index]])
             for index in plan.recreate:
                 self._recreate_unit(body, name, namespace, role, index, pods)
             pending_removals += [(role, i) for i in plan.remove]
@@ -174,10 +156,19 @@ class Reconciler:
         return outcomes
 
     def _label_ranks(self, pods: list[dict[str, Any]], namespace: str) -> None:
-        for pod in pods:
-            patch = labels.rank_patch(pod)
-            if patch is not None:
-                self.ctx.kube.patch("v1", "Pod", pod["metadata"]["name"], patch, namespace)
+        patches = [
+            (pod["metadata"]["name"], patch)
+            for pod in pods
+            if (patch := labels.rank_patch(pod)) is not None
+            and not pod["metadata"].get("deletionTimestamp")
+        ]
+
+        def label(item: tuple[str, dict[str, Any]]) -> None:
+            # A pod the cache still shows may be gone already (its unit was recreated).
+            with contextlib.suppress(kube_client.NotFound):
+                self.ctx.kube.patch("v1", "Pod", item[0], item[1], namespace)
+
+        self.ctx.kube.each(label, patches)
 
     def _recreate_unit(
         self,
@@ -287,30 +278,20 @@ class Reconciler:
 def register(
     registry: kopf.OperatorRegistry, ctx: context_mod.Context, ticker: ticker_mod.Ticker
 ) -> Reconciler:
-    """Add the InferenceDeployment handlers to `registry` and its periodic reconcile to `ticker`."""
+    """Reconcile every InferenceDeployment on `ticker`: at once on every change of it (and
+    when its pods change, see `wakeups`), and every `inference_interval` of clock time."""
     reconciler = Reconciler(ctx)
-    resource = (common.GROUP, common.VERSION, PLURAL)
 
-    def on_change(body: kopf.Body, **_: Any) -> None:
-        reconciler.reconcile(body)
-
-    for decorator in (kopf.on.create, kopf.on.update, kopf.on.resume):
-        decorator(*resource, registry=registry, id="reconcile")(on_change)
-
-    async def periodic(body: Mapping[str, Any]) -> None:
+    async def step(body: Mapping[str, Any]) -> None:
         await asyncio.to_thread(reconciler.reconcile, body)
         return None
 
-    ticker.every(PLURAL, "reconcile", lambda _: ctx.settings.reconcile.inference_interval, periodic)
+    ticker.every(
+        PLURAL,
+        "reconcile",
+        lambda _: ctx.settings.reconcile.inference_interval,
+        step,
+        on_change=True,
+    )
 
-    def pod_event(event: kopf.RawEvent, **_: Any) -> None:
-        gang.on_pod_event(ctx, event)
-
-    kopf.on.event(
-        "",
-        "v1",
-        "pods",
-        registry=registry,
-        labels={labels.NAME: labels.ENGINE_APP, labels.UNIT: kopf.PRESENT},
-    )(pod_event)
     return reconciler

@@ -22,6 +22,7 @@ from tokenfleet.controllers import (
     inference_deployments,
     login,
     pricing_plans,
+    watched,
 )
 from tokenfleet.controllers import context as context_mod
 from tokenfleet.controllers import settings as settings_mod
@@ -65,8 +66,9 @@ def build(
     registry = kopf.OperatorRegistry()
     login.register(registry, ctx.kube)
     ticker = ticker_mod.Ticker(ctx)
-    reconciler = inference_deployments.register(registry, ctx, ticker)
-    autoscaling.register(ctx, reconciler, ticker)
+    watched.register(registry, ctx, ticker)
+    inference_deployments.register(registry, ctx, ticker)
+    autoscaling.register(ctx, ticker)
     pricing_plans.register(registry, ctx, ticker)
     gpu_node_pools.register(
         registry,

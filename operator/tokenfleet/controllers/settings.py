@@ -32,8 +32,13 @@ class ReconcileSettings:
     """Seconds between reconciles of a GPUNodePool: sizing, provisioning, lending."""
     pricing_interval: float = 60.0
     """Upper bound between PricingPlan status refreshes (they also wake at window edges)."""
-    min_real_interval: float = 0.5
-    """Never reconcile more often than this many real seconds, however fast the clock runs."""
+    min_real_interval: float = 0.05
+    """Never repeat a step more often than this many real seconds, however fast the clock runs:
+    a guard against a busy loop, small enough that at `make demo`'s 288x a 30 s interval (0.1 s
+    real) is still honoured in clock time."""
+    max_real_wait: float = 1.0
+    """The ticker looks at its schedule at least this often (real seconds), whatever it waits
+    for; changes wake it sooner."""
 
 
 @dataclasses.dataclass(frozen=True)

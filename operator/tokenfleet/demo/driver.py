@@ -129,6 +129,8 @@ def _log_to(path: pathlib.Path) -> None:
     root.handlers[:] = [handler]
     root.setLevel(logging.INFO)
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # kopf logs every handler run at INFO: thousands of lines a minute at a fast clock.
+    logging.getLogger("kopf.objects").setLevel(logging.WARNING)
 
 
 def _wait_gone(kube: kube_client.Kube, api_version: str, kind: str, name: str) -> None:

@@ -18,7 +18,7 @@ a step repeated at the same instant creates nothing twice.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 from tokenfleet import clock as clock_mod
@@ -99,16 +99,19 @@ class KwokProvider:
 
     def settle(self, pool: provider.Pool, observed: provider.Observed) -> list[str]:
         now = self.clock.now()
-        done: list[str] = []
+        booted = []
         for node in observed.nodes:
             ready_at = nodes.parse_time(nodes.node_annotations(node).get(nodes.READY_AT))
-            if ready_at is None or ready_at > now:
-                continue
+            if ready_at is not None and ready_at <= now:
+                booted.append(node)
+
+        def finish(node: Mapping[str, Any]) -> bool:
             kept = [t for t in nodes.taints(node) if t.get("key") != nodes.PROVISIONING_TAINT]
             body = {"metadata": {"annotations": {nodes.READY_AT: None}}, "spec": {"taints": kept}}
-            if nodes.patch(self.kube, nodes.name(node), body):
-                done.append(nodes.name(node))
-        return done
+            return nodes.patch(self.kube, nodes.name(node), body)
+
+        patched = self.kube.each(finish, booted)
+        return [nodes.name(n) for n, ok in zip(booted, patched, strict=True) if ok]
 
     def scale(self, pool: provider.Pool, held: int, observed: provider.Observed) -> int:
         kept = [n for n in observed.nodes if not nodes.released(n)]
@@ -123,21 +126,28 @@ class KwokProvider:
             1 for n in kept if nodes.node_labels(n).get(nodes.CAPACITY_TYPE) == nodes.COMMITTED
         )
         taken = {nodes.name(n) for n in observed.nodes}
+        wanted = []
         for ordinal in range(missing):
             node_name = self._free_name(pool, requested, taken, ordinal)
             taken.add(node_name)
-            obj = node_object(
-                pool,
-                node_name,
-                committed=leased < pool.spec.committed_nodes,
-                requested=requested,
-                ready_at=ready_at,
+            wanted.append(
+                node_object(
+                    pool,
+                    node_name,
+                    committed=leased < pool.spec.committed_nodes,
+                    requested=requested,
+                    ready_at=ready_at,
+                )
             )
             leased += 1
+
+        def create(obj: Mapping[str, Any]) -> None:
             try:
                 self.kube.apply(obj)
             except kube_client.KubeError as exc:
-                raise errors.from_kube(f"creating node {node_name}", exc) from exc
+                raise errors.from_kube(f"creating node {obj['metadata']['name']}", exc) from exc
+
+        self.kube.each(create, wanted)
         return missing
 
     @staticmethod

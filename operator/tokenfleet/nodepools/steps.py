@@ -55,9 +55,10 @@ class Outcome:
 
 
 def pods_on_node(kube: kube_client.Kube, node: str) -> list[dict[str, Any]]:
-    """The movable pods bound to `node`, read now."""
+    """The movable pods bound to `node`, read now from the API server (not a cache): a pod
+    that landed just before the cordon must be seen."""
     try:
-        found = kube.list("v1", "Pod", field_selector=f"spec.nodeName={node}")
+        found = kube.list("v1", "Pod", field_selector=f"spec.nodeName={node}", fresh=True)
     except kube_client.KubeError as exc:
         raise errors.from_kube(f"listing pods on {node}", exc) from exc
     return [p for p in found if pods.movable(p)]
