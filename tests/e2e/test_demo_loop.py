@@ -50,8 +50,10 @@ def test_a_short_replay_scales_the_fleet_and_reports_its_economics(
     assert figures.scale_ups >= 0 and figures.scale_downs >= 0, text
     assert figures.peak_nodes > 22, text
     assert figures.node_hours > 0 and figures.cost > 0, text
-    # $2 per GPU-hour on 8-GPU nodes: cost and node-hours agree.
-    assert figures.cost == pytest.approx(figures.node_hours * 16, rel=0.02), text
+    # $2 per GPU-hour on 8-GPU nodes: the units' cost and node-hours agree; the day's cost is
+    # the pool's, idle nodes included.
+    assert figures.units_cost == pytest.approx(figures.node_hours * 16, rel=0.02), text
+    assert 0 < figures.idle_cost < figures.cost, text
     trace = trace_mod.load(TRACE)
     in_window = trace.starts < HOURS * 3600
     assert 0 < figures.input_tokens <= trace.input_tokens[in_window].sum() * 1.05, text

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import pydantic
@@ -28,7 +28,7 @@ from tokenfleet.controllers import ticker as ticker_mod
 from tokenfleet.planner import config as planner_config
 from tokenfleet.planner import decide
 from tokenfleet.planner import state as planner_state
-from tokenfleet.signals import scrape, snapshot, source
+from tokenfleet.signals import counters, scrape, snapshot, source
 from tokenfleet.workloads import engines, labels, naming
 
 log = logging.getLogger(__name__)
@@ -45,12 +45,14 @@ class Autoscaler:
     def __init__(
         self,
         ctx: context_mod.Context,
-        reconciler: inference_deployments.Reconciler,
+        wake_reconcile: Callable[[], None],
         namespace: str,
         name: str,
     ) -> None:
         self.ctx = ctx
-        self.reconciler = reconciler
+        self.wake_reconcile = wake_reconcile
+        """Asks the unit reconciler to act on a new decision now (through the ticker: the
+        controllers talk through the object's status, never each other's internals)."""
         self.namespace = namespace
         self.name = name
         self.state = planner_state.PlannerState()
@@ -59,6 +61,7 @@ class Autoscaler:
         self._source_url: str | None = None
         self.last_units: dict[str, int] | None = None
         self.books = accounting.Accountant(ctx.ledger, namespace, name)
+        self.counters = counters.Reader(namespace, naming.label_value(name))
 
     def _signal_source(self, url: str | None) -> source.SignalSource:
         if self._source is None or url != self._source_url:
@@ -139,6 +142,7 @@ class Autoscaler:
         if not url:  # the direct scrape needs the pods; Prometheus finds them itself
             await asyncio.to_thread(self._refresh_targets, spec)
         sample = await self._signal_source(url).sample()
+        readings = await self.counters.read(url, self._source)
         now = self.ctx.clock.now()
         decision = None
         if spec.autoscaling.enabled:
@@ -149,7 +153,7 @@ class Autoscaler:
             )
             decision, self.state = decide.plan(cfg, self.state, observation)
         books = self.books.step(
-            now, spec, pool_name, pool, plan_name, plan, body.get("status"), sample, decision
+            now, spec, pool_name, pool, plan_name, plan, body.get("status"), readings, decision
         )
         economics = books.to_status() if books is not None else None
         await asyncio.to_thread(self._record, body, decision, economics)
@@ -209,11 +213,15 @@ class Autoscaler:
                 now_rfc3339=self.ctx.now_rfc3339(),
             )
         if changed:
-            fresh = self.ctx.kube.get_or_none(
-                common.API_VERSION, "InferenceDeployment", self.name, self.namespace
+            log.info(
+                "%s/%s at %s: %s (%s)",
+                self.namespace,
+                self.name,
+                decision.at.isoformat(timespec="seconds"),
+                units,
+                decision.reason,
             )
-            if fresh is not None:
-                self.reconciler.reconcile(fresh)
+            self.wake_reconcile()
         self.last_units = units
 
 
@@ -276,11 +284,7 @@ def planner_conditions(
     return conditions.merge(previous, out, now)
 
 
-def register(
-    ctx: context_mod.Context,
-    reconciler: inference_deployments.Reconciler,
-    ticker: ticker_mod.Ticker,
-) -> None:
+def register(ctx: context_mod.Context, ticker: ticker_mod.Ticker) -> None:
     """Run the planner loop of every InferenceDeployment on `ticker`."""
     scalers: dict[ticker_mod.Key, Autoscaler] = {}
 
@@ -289,7 +293,11 @@ def register(
         key = (str(meta["namespace"]), str(meta["name"]))
         scaler = scalers.get(key)
         if scaler is None:
-            scaler = scalers[key] = Autoscaler(ctx, reconciler, *key)
+            scaler = scalers[key] = Autoscaler(
+                ctx,
+                lambda: ticker.poke_threadsafe(inference_deployments.PLURAL, key, "reconcile"),
+                *key,
+            )
         await scaler.step()
         return None
 

@@ -1,11 +1,20 @@
 """The demo's final figures, read back from Prometheus: what the operator exported, not what the
 driver believes. Counters are read at the start and the end of the replayed day; the difference
-is the day's."""
+is the day's.
+
+The day's cost is what the deployment's pool cost, idle nodes included (as `tokenfleet
+simulate` prices it), with the idle part beside it: the deployment's own cost counts only the
+nodes its units held, and would hide the nodes the pool kept for nothing. Cost per million
+input and output tokens splits the pool's cost by the units' prefill share of cost.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from decimal import Decimal
+
+from tokenfleet.metrics import figures as figures_mod
 
 QueryFn = Callable[[str, float], float | None]
 """Evaluates a PromQL expression at a real Unix time; None when it returns nothing."""
@@ -27,6 +36,14 @@ class Summary:
     scale_ups: int
     scale_downs: int
     currency: str
+    idle_cost: float = 0.0
+    """The part of `cost` spent on nodes that served nothing."""
+    units_cost: float = 0.0
+    """What the nodes the deployment's units held cost (`cost` less the pool's idle nodes)."""
+
+    @property
+    def idle_share(self) -> float | None:
+        return self.idle_cost / self.cost if self.cost else None
 
     @property
     def margin(self) -> float | None:
@@ -39,11 +56,16 @@ class Summary:
 
 def queries(namespace: str, deployment: str, gpus_per_node: int) -> dict[str, str]:
     sel = f'namespace="{namespace}",deployment="{deployment}"'
+    # The pools the deployment's units ran on: those its cost series name.
+    on_pools = f"and on (pool) tokenfleet_cost_total{{{sel}}}"
     return {
         "node_hours": f"sum(tokenfleet_gpu_seconds_total{{{sel}}}) / 3600 / {gpus_per_node}",
-        "cost": f"sum(tokenfleet_cost_total{{{sel}}})",
+        "cost": f"sum(tokenfleet_pool_cost_total {on_pools})",
+        "idle_cost": f"sum(tokenfleet_idle_cost_total {on_pools})",
+        "units_cost": f"sum(tokenfleet_cost_total{{{sel}}})",
         "cost_prefill": f'sum(tokenfleet_cost_total{{{sel},role="prefill"}})',
-        "cost_decode": f'sum(tokenfleet_cost_total{{{sel},role!="prefill"}})',
+        "cost_decode": f'sum(tokenfleet_cost_total{{{sel},role="decode"}})',
+        "cost_unified": f'sum(tokenfleet_cost_total{{{sel},role="unified"}})',
         "revenue_realised": f'sum(tokenfleet_revenue_total{{{sel},kind="realised"}})',
         "revenue_theoretical": f'sum(tokenfleet_revenue_total{{{sel},kind="theoretical"}})',
         "input_tokens": f'sum(tokenfleet_tokens_total{{{sel},token_class=~"input.*"}})',
@@ -75,6 +97,14 @@ def read(
     q = queries(namespace, deployment, gpus_per_node)
     values = {name: delta(expr) for name, expr in q.items()}
     hours = clock_seconds / 3600 if clock_seconds else 0.0
+    share = float(
+        figures_mod.input_share(
+            {
+                role: Decimal(repr(values[f"cost_{role}"]))
+                for role in ("prefill", "decode", "unified")
+            }
+        )
+    )
     return Summary(
         node_hours=values["node_hours"],
         mean_nodes=values["node_hours"] / hours if hours else 0.0,
@@ -85,12 +115,12 @@ def read(
         input_tokens=values["input_tokens"],
         output_tokens=values["output_tokens"],
         cost_per_million_input=(
-            values["cost_prefill"] / values["input_tokens"] * 1e6
+            values["cost"] * share / values["input_tokens"] * 1e6
             if values["input_tokens"]
             else None
         ),
         cost_per_million_output=(
-            values["cost_decode"] / values["output_tokens"] * 1e6
+            values["cost"] * (1 - share) / values["output_tokens"] * 1e6
             if values["output_tokens"]
             else None
         ),
@@ -98,6 +128,8 @@ def read(
         scale_ups=round(values["scale_ups"]),
         scale_downs=round(values["scale_downs"]),
         currency=currency,
+        idle_cost=values["idle_cost"],
+        units_cost=values["units_cost"],
     )
 
 
@@ -110,10 +142,14 @@ def render(s: Summary) -> str:
     def pct(v: float | None) -> str:
         return "-" if v is None else f"{v * 100:,.0f}%"
 
+    def pct1(v: float | None) -> str:
+        return "-" if v is None else f"{v * 100:,.1f}%"
+
     rows = [
         ("node-hours", f"{s.node_hours:,.0f}"),
         ("mean / peak nodes", f"{s.mean_nodes:,.1f} / {s.peak_nodes:,.0f}"),
         ("cost", money(s.cost)),
+        ("  of which idle", f"{money(s.idle_cost)} ({pct1(s.idle_share)})"),
         ("revenue (realised)", money(s.revenue_realised)),
         ("revenue (theoretical, list prices)", money(s.revenue_theoretical)),
         ("margin (realised / theoretical)", f"{pct(s.margin)} / {pct(s.theoretical_margin)}"),

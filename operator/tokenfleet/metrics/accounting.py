@@ -6,6 +6,10 @@ each unit holds `nodesPerUnit` nodes from the moment it is asked for, ready or n
 serve `nodesPerUnit x capacityPerNode` tokens per second at 100%; tokens are priced under the
 deployment's plan. Only what was observed is passed in: tokens served per role since the last
 call, and units per role now.
+
+This is the one bookkeeping path: the operator's autoscaling loop (`controllers.accounting`,
+which turns status and counter rounds into these arguments), `tokenfleet report` and the tests
+all post through `post`.
 """
 
 from __future__ import annotations
@@ -61,10 +65,14 @@ def post(
     at: dt.datetime,
     *,
     committed: Mapping[str, float] | None = None,
+    served_since: Mapping[str, dt.datetime] | None = None,
 ) -> None:
     """Post tokens served in [since, at), the nodes the units held over it, and units now.
 
     `committed` gives, per role, how many of its nodes sit on the pool's leased slots.
+    `served_since` gives, per role, when its tokens were last read, where that is before
+    `since`: a step that could not read the counters books nothing, and the next reading's
+    tokens are priced over the whole time they were served in (price windows split by time).
     """
     seconds = (at - since).total_seconds()
     if seconds < 0:
@@ -80,7 +88,7 @@ def post(
                 role,
                 counts,
                 at,
-                since=since,
+                since=min(since, (served_since or {}).get(role, since)),
                 plan=deployment.plan,
                 plan_name=deployment.plan_name,
             )

@@ -2,29 +2,44 @@
 
 SGLang exports `prompt_tokens_total`, `generation_tokens_total` and `cached_tokens_total`; vLLM
 `prompt_tokens_total`, `generation_tokens_total` and `prefix_cache_hits_total` (in tokens).
-`signals.exposition.read` reads either into a `PodReading`; here two consecutive readings of a
-pod become the tokens it served in between. Under PD disaggregation a request passes through
-both roles and both count its prompt, so input tokens (and cache hits) are taken from the role
-that prefills and output tokens from the role that decodes; a unified role gives both.
+Each round of readings (`signals.counters.Round`: from Prometheus, or from the pods' /metrics)
+holds every pod's cumulative counters; here two consecutive readings of a pod become the tokens
+it served in between. Under PD disaggregation a request passes through both roles and both
+count its prompt, so input tokens (and cache hits) are taken from the role that prefills and
+output tokens from the role that decodes; a unified role gives both.
 
-A counter that goes down means the engine restarted and counts from zero again: what it shows
-now was served since the restart (as Prometheus's `increase()` reads it). A pod seen for the
-first time counts nothing, since what it shows may have been served before anyone looked.
+Counters, not rates: a counter's increase is what was served, whatever the scrape interval,
+the rate window or the time between steps, so the books add up to the engines' own totals
+exactly (rate x interval lost a quarter of a demo day). The rules that keep them exact:
+- A counter that goes down means the engine restarted and counts from zero again: what it
+  shows now was served since the restart (as Prometheus's `increase()` reads it).
+- A pod missing from a round keeps its last reading: a missed scrape loses nothing, the next
+  round sees the whole increase.
+- The first round is a baseline and counts nothing: pods running when the books open may have
+  served their counts before (under an operator that booked them, before a restart). A pod
+  that runs then but does not answer takes its first reading as its baseline.
+- After it, a pod never read before counts from zero. Engine pods start at zero, and a pod
+  that was not in the previous round started after it (or its counts were never booked), so
+  its whole counter was served since; counting nothing would lose every token a new unit
+  serves before its first reading. A pod that vanishes is forgotten (`forget`); under the
+  same name again it is a new pod and counts from zero as well.
 Counters are compared as whole tokens (rounded before subtracting), so the sum of deltas is
 exactly the difference of the last and first reading, with no rounding drift.
-
-Where only rates are known (Prometheus), `from_rates` turns them into counts over an interval.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Collection, Mapping
 
 from tokenfleet.economics import tokens
 from tokenfleet.signals import exposition, rates, snapshot
 
 PREFILLS = frozenset({"prefill", "unified"})
 DECODES = frozenset({"decode", "unified"})
+
+ZERO = exposition.PodReading(prompt_tokens=0, generation_tokens=0, cached_tokens=0)
+"""A pod's counters when it starts: what a pod first read after the baseline is compared with."""
 
 
 @dataclasses.dataclass(frozen=True, order=True)
@@ -68,35 +83,34 @@ class Tracker:
 
     def __init__(self) -> None:
         self._last: dict[PodKey, exposition.PodReading] = {}
+        self._opened = False
+        """Whether the baseline round has been read: after it, new pods count from zero."""
+        self._unread_at_opening: set[PodKey] = set()
+        """Pods running at the baseline that did not answer: their first reading is their
+        baseline, since they too may have served their counts before the books opened."""
 
     def observe(
-        self, readings: dict[PodKey, exposition.PodReading]
+        self,
+        readings: Mapping[PodKey, exposition.PodReading],
+        live: Collection[PodKey] = (),
     ) -> dict[snapshot.RoleKey, tokens.TokenCounts]:
-        """Tokens per role since the previous call, from this round's readings of every pod
-        that answered. Pods missing from a round keep their last reading: a missed scrape loses
-        nothing, the next one sees the whole increase."""
+        """Tokens per role since the previous round, from this round's readings of every pod
+        that answered; `live` lists the pods known to run, answered or not."""
         out: dict[snapshot.RoleKey, tokens.TokenCounts] = {}
         for key, reading in sorted(readings.items()):
-            counts = served(key.role, self._last.get(key), reading)
+            previous = self._last.get(key)
+            if previous is None and self._opened and key not in self._unread_at_opening:
+                previous = ZERO
+            counts = served(key.role, previous, reading)
             out[key.role_key] = out.get(key.role_key, tokens.TokenCounts()) + counts
             self._last[key] = reading
+            self._unread_at_opening.discard(key)
+        if not self._opened:
+            self._opened = True
+            self._unread_at_opening = set(live) - set(readings)
         return out
 
-    def forget(self, live: set[PodKey]) -> None:
+    def forget(self, live: Collection[PodKey]) -> None:
         """Drop pods that no longer exist (a pod recreated under the same name starts over)."""
         self._last = {key: value for key, value in self._last.items() if key in live}
-
-
-def from_rates(signals: snapshot.RoleSignals, seconds: float) -> tokens.TokenCounts:
-    """The tokens a role served in `seconds` at the rates a snapshot gives (whole tokens)."""
-    if seconds < 0:
-        raise ValueError(f"seconds must not be negative, got {seconds}")
-    role = signals.key.role
-    prompt, cached, output = 0, 0, 0
-    if role in PREFILLS and signals.input_tokens_per_second is not None:
-        prompt = round(signals.input_tokens_per_second * seconds)
-        share = min(max(signals.cached_share or 0.0, 0.0), 1.0)
-        cached = round(prompt * share)
-    if role in DECODES and signals.output_tokens_per_second is not None:
-        output = round(signals.output_tokens_per_second * seconds)
-    return tokens.TokenCounts.of(input=prompt, cached_input=cached, output=output)
+        self._unread_at_opening &= set(live)

@@ -6,6 +6,10 @@ time between the two, so rates are per clock second (a scaled clock's counters g
 real time, and so does its clock). A pod seen for the first time contributes gauges but no
 rate until its next scrape, as with Prometheus's `rate()`; a role none of whose pods has two
 scrapes has no rates (None). GPU utilisation needs DCGM, which only the Prometheus path reads.
+
+The same scrape feeds the books: `pod_counters` hands over every pod's cumulative counters
+from the last sample (a `counters.Round`), whose increase `metrics.engine_tokens.Tracker`
+counts exactly; the rates above are for the planner only.
 """
 
 from __future__ import annotations
@@ -19,7 +23,8 @@ from typing import Any
 import httpx
 
 from tokenfleet import clock as clocks
-from tokenfleet.signals import exposition, labels, rates, snapshot
+from tokenfleet.metrics import engine_tokens
+from tokenfleet.signals import counters, exposition, labels, offered, rates, snapshot
 
 # The latency quantile reported (the snapshot's *_p90 fields).
 QUANTILE = 0.9
@@ -38,6 +43,10 @@ class Target:
     @property
     def key(self) -> snapshot.RoleKey:
         return snapshot.RoleKey(self.namespace, self.deployment, self.role)
+
+    @property
+    def pod_key(self) -> engine_tokens.PodKey:
+        return engine_tokens.PodKey(self.namespace, self.deployment, self.role, self.pod)
 
 
 def target_of_pod(pod: Mapping[str, Any], port: int, path: str = "/metrics") -> Target | None:
@@ -83,6 +92,7 @@ class ScrapeSource:
         self._client = client or httpx.AsyncClient(timeout=timeout_seconds)
         self._owns_client = client is None
         self._previous: dict[Target, Scrape] = {}
+        self._round: counters.Round | None = None
 
     async def aclose(self) -> None:
         if self._owns_client:
@@ -109,8 +119,20 @@ class ScrapeSource:
             self._previous[target] = current
         live = set(targets)
         self._previous = {t: s for t, s in self._previous.items() if t in live}
+        self._round = counters.Round(
+            readings={
+                target.pod_key: current.reading
+                for target, current in zip(targets, scrapes, strict=True)
+                if current is not None
+            },
+            live=frozenset(target.pod_key for target in targets),
+        )
         roles = {key: role_signals(key, found) for key, found in pairs.items()}
         return snapshot.Snapshot(sampled_at=self._clock.now(), roles=roles)
+
+    def pod_counters(self) -> counters.Round | None:
+        """The counters the last `sample()` read, per pod that answered; None before one."""
+        return self._round
 
 
 def _rate(
@@ -165,4 +187,16 @@ def role_signals(
         running_requests=_gauge_sum([c.reading.running_requests for _, c in pairs]),
         ttft_p90_seconds=_quantile(QUANTILE, pairs, lambda r: r.ttft_buckets),
         itl_p90_seconds=_quantile(QUANTILE, pairs, lambda r: r.itl_buckets),
+        requests_per_second=_rate(pairs, lambda r: r.finished_requests),
+        aborted_requests_per_second=_rate(pairs, lambda r: r.aborted_requests),
+        queue_growth_per_second=offered.queue_growth(
+            [
+                (
+                    p.reading.queue_depth if p else None,
+                    c.reading.queue_depth,
+                    (c.at - p.at).total_seconds() if p else None,
+                )
+                for p, c in pairs
+            ]
+        ),
     )

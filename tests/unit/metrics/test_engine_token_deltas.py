@@ -3,10 +3,11 @@
 Readings are real expositions from the engine simulator parsed by signals: SGLang's
 prompt/generation/cached counters and vLLM's prompt/generation/prefix-cache-hit counters (new
 and old names). Covered: input and cache hits from the prefilling role only, output from the
-decoding role only, a unified role both; a first sighting counts nothing; a counter that drops
-(engine restart) counts what it shows since; no rounding drift on fractional counters; a
-missed scrape loses nothing; a restarted pod's cache counter cannot exceed its prompt counter;
-and rates from Prometheus turned into counts.
+decoding role only, a unified role both; a counter that drops (engine restart) counts what it
+shows since; no rounding drift on fractional counters; a restarted pod's cache counter cannot
+exceed its prompt counter. The tracker: the first round is a baseline, a missed scrape loses
+nothing, a pod first read after the baseline counts from zero (whole), a vanished pod keeps
+what was read of it, a forgotten pod that comes back is new.
 """
 
 from __future__ import annotations
@@ -123,37 +124,90 @@ def test_the_tracker_sums_pods_per_role_and_a_missed_scrape_loses_nothing() -> N
     assert tracker.observe({a: out(180), b: out(60)})[role].output == 40
 
 
-def test_a_forgotten_pod_starts_over_when_it_comes_back() -> None:
+def out(n: float) -> exposition.PodReading:
+    return exposition.PodReading(generation_tokens=n)
+
+
+def test_a_forgotten_pod_that_comes_back_is_a_new_pod_counted_from_zero() -> None:
     tracker = engine_tokens.Tracker()
     pod = key("decode", "a")
-    tracker.observe({pod: exposition.PodReading(generation_tokens=100)})
+    tracker.observe({pod: out(100)})
     tracker.forget(set())
-    again = tracker.observe({pod: exposition.PodReading(generation_tokens=150)})
-    assert again[pod.role_key].output == 0
+    again = tracker.observe({pod: out(150)})
+    assert again[pod.role_key].output == 150
 
 
-def signals(role: str, **readings: float | None) -> snapshot.RoleSignals:
-    return snapshot.RoleSignals(key=snapshot.RoleKey("ns", "dsv3", role), **readings)  # type: ignore[arg-type]
+def test_the_first_round_is_a_baseline_and_new_pods_after_it_count_whole() -> None:
+    tracker = engine_tokens.Tracker()
+    a, b = key("decode", "a"), key("decode", "b")
+    role = a.role_key
+    assert tracker.observe({a: out(10**9)}) == {role: tokens.TokenCounts()}
+    # b started after the baseline: all it shows was served since.
+    assert tracker.observe({a: out(10**9 + 5), b: out(700)})[role].output == 705
 
 
-def test_rates_from_prometheus_become_counts_for_the_classes_the_role_serves() -> None:
-    prefill = signals(
-        "prefill",
-        input_tokens_per_second=70_000.0,
-        cached_share=0.563,
-        output_tokens_per_second=999.0,
+def test_a_new_prefill_pod_counts_its_whole_prompt_and_cache_counters() -> None:
+    tracker = engine_tokens.Tracker()
+    old, new = key("prefill", "old"), key("prefill", "new")
+    tracker.observe({old: exposition.PodReading(prompt_tokens=50, cached_tokens=10)})
+    got = tracker.observe(
+        {
+            old: exposition.PodReading(prompt_tokens=80, cached_tokens=20),
+            new: exposition.PodReading(prompt_tokens=1_000, cached_tokens=400),
+        }
     )
-    assert engine_tokens.from_rates(prefill, 30) == tokens.TokenCounts(
-        input_cache_hit=1_182_300, input_cache_miss=917_700, output=0
-    )
-    decode = signals("decode", input_tokens_per_second=70_000.0, output_tokens_per_second=14_800.0)
-    assert engine_tokens.from_rates(decode, 30) == tokens.TokenCounts(output=444_000)
+    assert got[old.role_key] == tokens.TokenCounts.of(input=1_030, cached_input=410)
 
 
-def test_missing_rates_count_nothing_and_negative_time_is_refused() -> None:
-    assert engine_tokens.from_rates(signals("unified"), 30) == tokens.TokenCounts()
-    with pytest.raises(ValueError, match="negative"):
-        engine_tokens.from_rates(signals("decode"), -1)
+def test_a_first_round_that_finds_no_pod_opens_the_books() -> None:
+    tracker = engine_tokens.Tracker()
+    assert tracker.observe({}) == {}
+    pod = key("decode", "a")
+    assert tracker.observe({pod: out(300)})[pod.role_key].output == 300
+
+
+def test_a_pod_running_at_the_baseline_that_did_not_answer_takes_its_first_reading_as_base() -> (
+    None
+):
+    tracker = engine_tokens.Tracker()
+    up, down, new = key("decode", "up"), key("decode", "down"), key("decode", "new")
+    assert tracker.observe({up: out(10)}, live={up, down}) == {up.role_key: tokens.TokenCounts()}
+    # down may have served its 10**6 before the books opened; new started after them.
+    got = tracker.observe({up: out(15), down: out(10**6), new: out(40)}, live={up, down, new})
+    assert got[up.role_key].output == 45
+    assert tracker.observe({down: out(10**6 + 9)}, live={up, down, new})[up.role_key].output == 9
+
+
+def test_a_vanished_pod_keeps_what_was_read_and_the_rest_of_its_role_counts_on() -> None:
+    tracker = engine_tokens.Tracker()
+    a, b = key("decode", "a"), key("decode", "b")
+    tracker.observe({a: out(100), b: out(100)})
+    assert tracker.observe({a: out(160), b: out(130)})[a.role_key].output == 90
+    # b is gone: what it served after its last reading is lost, nothing else is.
+    assert tracker.observe({a: out(200)}, live={a})[a.role_key].output == 40
+    tracker.forget({a})
+    assert tracker.observe({a: out(260)}, live={a})[a.role_key].output == 60
+
+
+def test_resets_and_gaps_of_one_pod_add_up_to_what_it_served() -> None:
+    """One pod through a run of readings: 50 -> 150 (100), a gap, -> 400 (250), a restart
+    (-> 30: 30), -> 60 (30), a gap with a restart inside it (-> 20: 20, as `increase()` reads
+    it: what it served between 60 and the restart is not in any reading), -> 95 (75)."""
+    tracker = engine_tokens.Tracker()
+    pod = key("decode", "a")
+    rounds: list[dict[engine_tokens.PodKey, exposition.PodReading]] = [
+        {pod: out(50)},
+        {pod: out(150)},
+        {},
+        {pod: out(400)},
+        {pod: out(30)},
+        {pod: out(60)},
+        {},
+        {pod: out(20)},
+        {pod: out(95)},
+    ]
+    counted = [tracker.observe(r).get(pod.role_key, tokens.TokenCounts()).output for r in rounds]
+    assert counted == [0, 100, 0, 250, 30, 30, 0, 20, 75]
 
 
 def test_a_real_interval_of_simulated_engine_counters_is_what_the_trace_fed() -> None:
