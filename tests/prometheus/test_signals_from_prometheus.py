@@ -110,6 +110,14 @@ async def test_prometheus_source_returns_the_demand_fed_to_the_simulator(
     assert prefill.gpu_utilization == pytest.approx(round(prefill_load * 100) / 100)
     assert prefill.ttft_p90_seconds is not None and 0.2 < prefill.ttft_p90_seconds < 0.4
     assert decode.itl_p90_seconds is not None and 0.015 < decode.itl_p90_seconds < 0.025
+    # Within capacity nothing waits or is dropped: offered demand is what is served, and the
+    # request counters (one request per 2,048 prompt tokens) give the tokens per request.
+    requests = RATE.input / fleet.Settings(capacity=CAPACITY).input_tokens_per_request
+    assert decode.requests_per_second == pytest.approx(requests, rel=0.02)
+    assert decode.queue_growth_per_second == 0
+    assert decode.aborted_requests_per_second == 0
+    assert decode.demand_tokens_per_second == pytest.approx(RATE.output, rel=0.02)
+    assert prefill.demand_tokens_per_second == pytest.approx(RATE.input, rel=0.02)
 
 
 @pytest.mark.parametrize("simulator", CASES, ids=IDS, indirect=True)

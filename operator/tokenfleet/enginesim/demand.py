@@ -46,6 +46,11 @@ class Demand(Protocol):
         """Tokens arriving in [t0, t1); zero when t1 <= t0."""
         ...
 
+    def breaks_between(self, t0: float, t1: float) -> list[float]:
+        """The instants strictly inside (t0, t1) where the rate may change, in order: a queue
+        served against capacity is exact over spans of constant rate, not across them."""
+        ...
+
 
 @dataclasses.dataclass(frozen=True)
 class ConstantDemand:
@@ -58,6 +63,9 @@ class ConstantDemand:
 
     def tokens_between(self, t0: float, t1: float) -> Tokens:
         return self.rate.scaled(max(0.0, t1 - t0))
+
+    def breaks_between(self, t0: float, t1: float) -> list[float]:
+        return []
 
 
 class TraceDemand:
@@ -101,6 +109,19 @@ class TraceDemand:
             return Tokens()
         a, b = self._cumulative_at(t0), self._cumulative_at(t1)
         return Tokens(b.input - a.input, b.cached - a.cached, b.output - a.output)
+
+    def breaks_between(self, t0: float, t1: float) -> list[float]:
+        out: list[float] = []
+        period = math.floor(t0 / self.period)
+        while period * self.period < t1:
+            base = period * self.period
+            first = bisect.bisect_right(self._starts, t0 - base)
+            for start in self._starts[first:]:
+                if base + start >= t1:
+                    break
+                out.append(base + start)
+            period += 1
+        return out
 
 
 def load_trace(path: pathlib.Path) -> TraceDemand:

@@ -5,6 +5,11 @@ here rather than shared with signals/, so a wrong name on either side shows up i
 engine with several DP ranks per pod exports one series per rank (vLLM: `engine`, SGLang
 scheduler gauges: `dp_rank`); the pod's totals are split evenly across them. `old_names`
 exports the names older releases used instead of the new ones.
+
+Requests dropped from the queue after the timeout are counted where the engines count aborted
+requests (SGLang's `sglang:num_aborted_requests_total`, vLLM's `vllm:request_success_total`
+with `finished_reason="abort"`). What no engine exports is under `enginesim_` (see
+`simulator_metrics`): the tokens dropped, the tokens waiting and the late tokens.
 """
 
 from __future__ import annotations
@@ -107,6 +112,11 @@ def _sglang(state: fleet.PodState, shape: Shape) -> str:
         ),
         ("sglang:cached_tokens_total", "Number of cached prompt tokens.", state.cached_tokens),
         ("sglang:num_requests_total", "Number of requests processed.", state.requests),
+        (
+            "sglang:num_aborted_requests_total",
+            "Number of requests aborted.",
+            state.aborted_requests,
+        ),
     ):
         out.family(name, "counter", help_text)
         out.sample(name, model, value)
@@ -180,6 +190,11 @@ def _vllm(state: fleet.PodState, shape: Shape) -> str:
             {**labels, "finished_reason": "stop"},
             state.requests * share,
         )
+        out.sample(
+            "vllm:request_success_total",
+            {**labels, "finished_reason": "abort"},
+            state.aborted_requests * share,
+        )
     out.histogram(
         "vllm:time_to_first_token_seconds",
         "Histogram of time to first token in seconds.",
@@ -194,9 +209,42 @@ def _vllm(state: fleet.PodState, shape: Shape) -> str:
     return out.text()
 
 
+def simulator_metrics(state: fleet.PodState) -> str:
+    """What the simulator knows and no engine exports, named `enginesim_` so nobody mistakes
+    it for an engine's: tokens dropped after the queue timeout, tokens waiting, late tokens
+    (`tokenfleet simulate`'s definition: demand beyond the role's capacity)."""
+    out = _Writer()
+    out.family(
+        "enginesim_dropped_tokens_total",
+        "counter",
+        "Simulator only: tokens of requests dropped from the queue after the timeout.",
+    )
+    for kind, value in (
+        ("input", state.dropped_input_tokens),
+        ("cached", state.dropped_cached_tokens),
+        ("output", state.dropped_output_tokens),
+    ):
+        out.sample("enginesim_dropped_tokens_total", {"token": kind}, value)
+    out.family(
+        "enginesim_queued_tokens",
+        "gauge",
+        "Simulator only: tokens waiting in the queue (input for prefill, output otherwise).",
+    )
+    out.sample("enginesim_queued_tokens", {}, state.backlog_tokens)
+    out.family(
+        "enginesim_late_tokens_total",
+        "counter",
+        "Simulator only: tokens that arrived beyond the role's capacity, as tokenfleet simulate "
+        "counts late tokens (input for prefill, output otherwise).",
+    )
+    out.sample("enginesim_late_tokens_total", {}, state.late_tokens)
+    return out.text()
+
+
 def engine_metrics(state: fleet.PodState, shape: Shape) -> str:
-    """The pod's `/metrics` as its engine would serve it."""
-    return _sglang(state, shape) if shape.engine == "sglang" else _vllm(state, shape)
+    """The pod's `/metrics` as its engine would serve it, and the simulator's own metrics."""
+    engine = _sglang(state, shape) if shape.engine == "sglang" else _vllm(state, shape)
+    return engine + simulator_metrics(state)
 
 
 def dcgm_metrics(

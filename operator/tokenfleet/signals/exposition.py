@@ -29,6 +29,9 @@ class PodReading:
     # Cumulative histograms: upper bound -> count, summed over the pod's series.
     ttft_buckets: dict[float, float] | None = None
     itl_buckets: dict[float, float] | None = None
+    # Requests served to the end and requests aborted, counters (engines.EngineMetrics).
+    finished_requests: float | None = None
+    aborted_requests: float | None = None
 
 
 Series = dict[str, list[tuple[dict[str, str], float]]]
@@ -54,6 +57,18 @@ def _total(series: Series, names: Sequence[str]) -> float | None:
     if found is None:
         return None
     return sum(value for _, value in found if not math.isnan(value))
+
+
+def _counted(series: Series, counted: Sequence[engines.Counted]) -> float | None:
+    """The sum of the first of `counted` present, over the series it counts."""
+    for each in counted:
+        if each.name in series:
+            return sum(
+                value
+                for sample_labels, value in series[each.name]
+                if each.matches(sample_labels) and not math.isnan(value)
+            )
+    return None
 
 
 def _buckets(series: Series, names: Sequence[str]) -> dict[float, float] | None:
@@ -83,5 +98,7 @@ def read(text: str) -> PodReading:
             kv_cache_usage=tuple(v for _, v in kv if not math.isnan(v)),
             ttft_buckets=_buckets(series, engine.ttft),
             itl_buckets=_buckets(series, engine.itl),
+            finished_requests=_counted(series, engine.finished_requests),
+            aborted_requests=_counted(series, engine.aborted_requests),
         )
     return PodReading()

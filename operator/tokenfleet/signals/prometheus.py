@@ -20,7 +20,15 @@ from prometheus_api_client import exceptions, prometheus_connect
 from tokenfleet import clock as clocks
 from tokenfleet.signals import labels, promql, snapshot
 
-_RATES = (promql.Reading.INPUT_RATE, promql.Reading.CACHED_RATE, promql.Reading.OUTPUT_RATE)
+# Readings per real second, turned into per clock second.
+_RATES = (
+    promql.Reading.INPUT_RATE,
+    promql.Reading.CACHED_RATE,
+    promql.Reading.OUTPUT_RATE,
+    promql.Reading.REQUEST_RATE,
+    promql.Reading.ABORTED_RATE,
+    promql.Reading.QUEUE_GROWTH,
+)
 
 Results = dict[promql.Reading, dict[snapshot.RoleKey, float]]
 
@@ -69,6 +77,9 @@ def assemble(results: Results, at: dt.datetime, rate_scale: float) -> snapshot.S
             ttft_p90_seconds=get(promql.Reading.TTFT_P90, key),
             itl_p90_seconds=get(promql.Reading.ITL_P90, key),
             gpu_utilization=get(promql.Reading.GPU_UTILIZATION, key),
+            requests_per_second=get(promql.Reading.REQUEST_RATE, key),
+            queue_growth_per_second=get(promql.Reading.QUEUE_GROWTH, key),
+            aborted_requests_per_second=get(promql.Reading.ABORTED_RATE, key),
         )
     return snapshot.Snapshot(sampled_at=at, roles=roles)
 

@@ -12,6 +12,8 @@ import dataclasses
 import datetime as dt
 from collections.abc import Mapping
 
+from tokenfleet.signals import offered
+
 
 @dataclasses.dataclass(frozen=True, order=True)
 class RoleKey:
@@ -44,13 +46,49 @@ class RoleSignals:
     itl_p90_seconds: float | None = None
     # Mean GPU utilisation of the nodes the role's pods run on (DCGM), 0-1.
     gpu_utilization: float | None = None
+    # Requests served to the end per second, summed over the role.
+    requests_per_second: float | None = None
+    # How fast the role's queue grows, requests per second (negative while it drains).
+    queue_growth_per_second: float | None = None
+    # Requests aborted per second (clients that gave up waiting, among others).
+    aborted_requests_per_second: float | None = None
 
     @property
-    def demand_tokens_per_second(self) -> float | None:
-        """The demand the role's capacity is measured in: input for prefill, output otherwise."""
+    def served_tokens_per_second(self) -> float | None:
+        """What the role serves, in the tokens its capacity is measured in: input for prefill,
+        output otherwise."""
         if self.key.role == "prefill":
             return self.input_tokens_per_second
         return self.output_tokens_per_second
+
+    @property
+    def tokens_per_request(self) -> float | None:
+        """Served tokens (the role's kind) per served request, over the window."""
+        served = self.served_tokens_per_second
+        if served is None or not self.requests_per_second or self.requests_per_second <= 0:
+            return None
+        return served / self.requests_per_second
+
+    @property
+    def queued_tokens(self) -> float | None:
+        """Tokens (the role's kind) waiting in the role's queues, at the served tokens per
+        request; None without a queue depth or a ratio."""
+        per_request = self.tokens_per_request
+        if self.queue_depth is None or per_request is None:
+            return None
+        return self.queue_depth * per_request
+
+    @property
+    def demand_tokens_per_second(self) -> float | None:
+        """The offered demand the role is sized by: served tokens plus, in tokens, the growth
+        of its queue and what was aborted (offered.py says why not the queue's size). Equal
+        to the served rate when the role keeps up, or when the source reads no queue."""
+        return offered.tokens_per_second(
+            self.served_tokens_per_second,
+            self.requests_per_second,
+            self.queue_growth_per_second,
+            self.aborted_requests_per_second,
+        )
 
 
 @dataclasses.dataclass(frozen=True)

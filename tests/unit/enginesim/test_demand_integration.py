@@ -6,7 +6,7 @@ import pathlib
 
 import pytest
 
-from tokenfleet.enginesim import demand
+from tokenfleet.enginesim import demand, fleet
 
 
 def trace() -> demand.TraceDemand:
@@ -72,3 +72,25 @@ def test_a_csv_without_the_required_columns_is_refused(tmp_path: pathlib.Path) -
     path.write_text("time,input\n0,1\n")
     with pytest.raises(ValueError, match="missing columns"):
         demand.load_trace(path)
+
+
+def test_breaks_are_the_row_starts_strictly_inside_a_span_across_repeats() -> None:
+    trace = demand.TraceDemand(
+        [0, 60, 120], [demand.Tokens(1, 0, 1), demand.Tokens(2, 0, 2), demand.Tokens(3, 0, 3)]
+    )
+    # The trace lasts 180 s and repeats.
+    assert trace.breaks_between(0, 60) == []
+    assert trace.breaks_between(30, 200) == [60, 120, 180]
+    assert trace.breaks_between(60, 61) == []
+    assert trace.breaks_between(350, 430) == [360, 420]
+    assert demand.ConstantDemand(demand.Tokens(1, 0, 1)).breaks_between(0, 1e6) == []
+
+
+def test_spans_cut_at_breaks_and_at_most_the_step_long() -> None:
+    assert fleet.spans(0, 25, [], 10) == [
+        (0, pytest.approx(25 / 3)),
+        (pytest.approx(25 / 3), pytest.approx(50 / 3)),
+        (pytest.approx(50 / 3), 25),
+    ]
+    assert fleet.spans(0, 20, [5], 10) == [(0, 5), (5, 12.5), (12.5, 20)]
+    assert fleet.spans(3, 3, [], 10) == []

@@ -47,7 +47,8 @@ def total(text: str, sample_name: str) -> float:
 
 def test_sglang_exports_its_metric_names_and_types() -> None:
     found = families(exposition.engine_metrics(one_pod(), exposition.Shape("sglang")))
-    assert {name: kind for name, (kind, _) in found.items()} == {
+    engine = {name: kind for name, (kind, _) in found.items() if name.startswith("sglang:")}
+    assert engine == {
         "sglang:num_running_reqs": "gauge",
         "sglang:num_queue_reqs": "gauge",
         "sglang:token_usage": "gauge",
@@ -55,6 +56,7 @@ def test_sglang_exports_its_metric_names_and_types() -> None:
         "sglang:generation_tokens": "counter",
         "sglang:cached_tokens": "counter",
         "sglang:num_requests": "counter",
+        "sglang:num_aborted_requests": "counter",
         "sglang:time_to_first_token_seconds": "histogram",
         "sglang:inter_token_latency_seconds": "histogram",
     }

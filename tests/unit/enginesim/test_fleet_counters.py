@@ -1,5 +1,6 @@
-"""The simulated fleet: counters are demand integrated over clock time, split across a role's pods;
-gauges follow load, and demand above capacity builds a queue that drains later."""
+"""The simulated fleet: within capacity, counters are demand integrated over clock time, split
+across a role's pods; gauges follow load, and demand above capacity builds a queue that drains
+later (test_fleet_capacity.py goes further)."""
 
 from __future__ import annotations
 

@@ -104,4 +104,36 @@ def test_gpu_utilization_matches_both_spellings_of_the_dcgm_host_label() -> None
 def test_every_engine_query_only_counts_series_of_tokenfleet_pods() -> None:
     for reading in promql.Reading:
         query = promql.query(reading, 10)
-        assert query.count("{") == query.count('{tokenfleet_io_role!=""}'), reading
+        assert query.count("{") == query.count('{tokenfleet_io_role!=""'), reading
+
+
+def test_request_rate_counts_served_requests_but_not_vllms_aborted_ones() -> None:
+    assert promql.query(promql.Reading.REQUEST_RATE, 30) == (
+        f'(sum {BY} (rate(sglang:num_requests_total{{tokenfleet_io_role!=""}}[30s])))'
+        f" or (sum {BY} (rate(vllm:request_success_total"
+        f'{{tokenfleet_io_role!="",finished_reason!="abort"}}[30s])))'
+    )
+
+
+def test_aborted_rate_reads_sglangs_aborted_counter_and_vllms_abort_reason() -> None:
+    query = promql.query(promql.Reading.ABORTED_RATE, 30)
+    assert 'rate(sglang:num_aborted_requests_total{tokenfleet_io_role!=""}[30s])' in query
+    assert 'rate(vllm:request_success_total{tokenfleet_io_role!="",finished_reason="abort"}' in (
+        query
+    )
+
+
+def test_queue_growth_is_the_summed_depth_now_less_a_window_ago_per_second() -> None:
+    now = (
+        f'(sum {BY} (sglang:num_queue_reqs{{tokenfleet_io_role!=""}}))'
+        f' or (sum {BY} (vllm:num_requests_waiting{{tokenfleet_io_role!=""}}))'
+    )
+    then = (
+        f'(sum {BY} (sglang:num_queue_reqs{{tokenfleet_io_role!=""}} offset 45s))'
+        f' or (sum {BY} (vllm:num_requests_waiting{{tokenfleet_io_role!=""}} offset 45s))'
+    )
+    # Summed before the difference (pods joining or leaving move nothing), and a role with
+    # no past counts from zero.
+    assert promql.query(promql.Reading.QUEUE_GROWTH, 45) == (
+        f"(({now}) - (({then}) or ({now}) * 0)) / 45"
+    )
