@@ -66,8 +66,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--warmup",
         type=float,
-        default=float(_env("warmup", "7200")),
-        help="clock seconds run before the trace starts, not counted (default 7200)",
+        default=float(_env("warmup", "14400")),
+        help="clock seconds run before the trace starts, not counted, at its first minute's "
+        "demand: the fleet is sized for it when the trace begins (default 14400)",
     )
     parser.add_argument("--namespace", default=_env("namespace", "tokenfleet-demo"))
     parser.add_argument(

@@ -83,6 +83,13 @@ def register(subparsers: Any) -> None:
         default=_env("capacity", DEFAULT_CAPACITY),
         help="tokens/s per pod at 100%%, per role: ROLE=N,...",
     )
+    parser.add_argument(
+        "--linger",
+        type=float,
+        default=float(_env("linger", "0") or 0),
+        help="clock seconds a pod that is gone still shows its last counters (a draining pod "
+        "is scraped once more; give a fast clock a few scrape intervals' worth)",
+    )
     parser.add_argument("--model-name", default=_env("model-name", "deepseek-ai/DeepSeek-V3"))
     parser.add_argument("--ranks-per-pod", type=int, default=int(_env("ranks-per-pod", "1") or 1))
     parser.add_argument(
@@ -136,7 +143,7 @@ def build(
         def current() -> Sequence[fleet.SimPod]:
             return simulated
 
-    settings = fleet.Settings(capacity=_floats(args.capacity))
+    settings = fleet.Settings(capacity=_floats(args.capacity), linger_seconds=args.linger)
     shape = exposition.Shape(
         engine=args.engine,
         model_name=args.model_name,

@@ -17,7 +17,7 @@ import pathlib
 import sys
 from typing import Any
 
-from tokenfleet.sim import fleet, plot, policies, progress, run, table, trace
+from tokenfleet.sim import fleet, plot, policies, progress, replay, run, table, trace
 
 DEFAULT_START = "2025-01-06T00:00:00+00:00"
 
@@ -92,6 +92,25 @@ def register(subparsers: Any) -> None:
     )
     add_common(parser, _env, "tokenfleet")
     parser.add_argument("--plot", type=pathlib.Path, default=_env("plot"), help="write a PNG")
+    parser.add_argument(
+        "--hours",
+        type=float,
+        default=float(h) if (h := _env("hours")) else None,
+        help="replay only the first HOURS of the trace (default: all of it)",
+    )
+    parser.add_argument(
+        "--signal-window",
+        type=float,
+        default=float(w) if (w := _env("signal_window")) else None,
+        help="seconds of trace time the policy's demand reading averages over (default: the "
+        "row just past); `make demo` prints the window its fast clock implies",
+    )
+    parser.add_argument(
+        "--signal-delay",
+        type=float,
+        default=float(d) if (d := _env("signal_delay")) else 0.0,
+        help="seconds of trace time the reading is old when the policy decides (default 0)",
+    )
     parser.set_defaults(func=main)
 
 
@@ -99,13 +118,18 @@ def main(args: argparse.Namespace) -> int:
     try:
         the_fleet = fleet.load(args.fleet, pricing=args.pricing, deployment=args.deployment)
         the_trace = trace.load(args.trace)
-    except (fleet.FleetError, trace.TraceError) as exc:
+        if args.hours is not None:
+            the_trace = the_trace.first(args.hours * 3600)
+        signal = replay.Signal(args.signal_window, args.signal_delay)
+    except (fleet.FleetError, trace.TraceError, ValueError) as exc:
         print(f"tokenfleet simulate: {exc}", file=sys.stderr)
         return 2
     bar = progress.Bar(sys.stderr, f"replaying {the_trace.name}")
     names = args.policy or args.policy_default
     try:
-        outcome = run.simulate(the_trace, the_fleet, names, start=args.start, progress=bar)
+        outcome = run.simulate(
+            the_trace, the_fleet, names, start=args.start, progress=bar, signal=signal
+        )
     finally:
         bar.close()
     if args.json:

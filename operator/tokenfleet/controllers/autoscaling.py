@@ -155,6 +155,13 @@ class Autoscaler:
         books = self.books.step(
             now, spec, pool_name, pool, plan_name, plan, body.get("status"), readings, decision
         )
+        if readings is not None and readings.age_seconds is not None:
+            clock_age = readings.age_seconds / max(self.ctx.clock.real_seconds(1.0), 1e-9)
+            if self.ctx.clock.real_seconds(1.0) == 0:
+                clock_age = 0.0  # a clock that does not run in real time: the samples are now
+            self.ctx.ledger.set_books_as_of(
+                self.namespace, self.name, now - dt.timedelta(seconds=clock_age)
+            )
         economics = books.to_status() if books is not None else None
         await asyncio.to_thread(self._record, body, decision, economics)
         return decision

@@ -7,6 +7,7 @@ against the test cluster, with a fake or scaled clock.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import dataclasses
 import logging
 import threading
@@ -99,8 +100,18 @@ def build(
     return Operator(registry=registry, ctx=ctx, kopf_settings=kopf_settings)
 
 
+STEP_THREADS = 32
+"""Threads for the steps' blocking calls (`asyncio.to_thread`): the default pool has
+cores + 4, and one step waiting on a slow API server must not hold up every other loop."""
+
+
 async def serve(op: Operator, stop_flag: asyncio.Event | None = None) -> None:
     """Run until `stop_flag` is set (or forever)."""
+    asyncio.get_running_loop().set_default_executor(
+        concurrent.futures.ThreadPoolExecutor(
+            max_workers=STEP_THREADS, thread_name_prefix="tokenfleet-step"
+        )
+    )
     settings = op.ctx.settings
     serving = (
         op.ctx.ledger.serve(settings.metrics_port, settings.metrics_host)

@@ -22,14 +22,21 @@ from typing import Any, TextIO
 
 import httpx
 import yaml
+from prometheus_client.registry import CollectorRegistry
 
 from tokenfleet import clock as clock_mod
 from tokenfleet.api import common
 from tokenfleet.api import gpu_node_pool as pool_api
 from tokenfleet.api import inference_deployment as infd_api
-from tokenfleet.controllers import operator, settings
-from tokenfleet.demo import late, stack, summary
+from tokenfleet.controllers import loop_metrics, operator, settings
+from tokenfleet.demo import late, stack, summary, timing
+from tokenfleet.enginesim import demand as demand_mod
 from tokenfleet.kube import client as kube_client
+from tokenfleet.metrics import names
+from tokenfleet.sim import fleet as sim_fleet
+from tokenfleet.sim import replay
+from tokenfleet.sim import report as sim_report
+from tokenfleet.sim import run as sim_run
 from tokenfleet.sim import trace as trace_mod
 from tokenfleet.workloads import naming
 
@@ -52,6 +59,66 @@ class Options:
 class Result:
     summary: summary.Summary
     report: pathlib.Path | None
+    books: Books
+    """Tokens the operator booked over the counted day, beside the trace's over their span."""
+    simulated: sim_report.Result
+    """`tokenfleet simulate` of the same hours, start and fleet, reading demand as the live
+    loop does (`signal`)."""
+    signal: replay.Signal
+    timing: list[timing.LoopTiming]
+
+
+LINGER_SCRAPES = 5
+"""Scrapes a gone engine pod is still shown for: its last tokens reach the books."""
+SIGNAL_WINDOW_SECONDS = 4.0
+"""The operator's rate window in `make demo` (real seconds): a few scrapes."""
+
+
+def live_signal(speed: float) -> replay.Signal:
+    """The demand reading the live loop gets at `speed`, in clock seconds: a rate over a window
+    of a few scrapes, whose newest sample is up to a scrape old (half of one on average)."""
+    return replay.Signal(SIGNAL_WINDOW_SECONDS * speed, stack.SCRAPE_SECONDS * speed / 2)
+
+
+def simulated(opts: Options, day: float) -> tuple[sim_report.Result, replay.Signal]:
+    """The same hours through `tokenfleet simulate`, with the live loop's signal."""
+    signal = live_signal(opts.speed)
+    trace = trace_mod.load(opts.trace).first(day)
+    outcome = sim_run.simulate(
+        trace, sim_fleet.load(opts.sample), ["tokenfleet"], start=opts.start, signal=signal
+    )
+    return outcome.results[0], signal
+
+
+def books_line(books: Books) -> str:
+    """The operator's books beside the trace's tokens over the span they cover."""
+
+    def pct(a: float, b: float) -> str:
+        return f"{(a / b - 1) * 100:+.2f}%" if b else "-"
+
+    cached = books.booked.get("input_cache_hit", 0.0)
+    output = books.booked.get("output", 0.0)
+    arrived = books.arrived
+    return (
+        f"  books        input {books.booked_input / 1e9:,.1f}B of the trace's "
+        f"{arrived.input / 1e9:,.1f}B ({pct(books.booked_input, arrived.input)}), cached "
+        f"{pct(cached, arrived.cached)}, output {output / 1e9:,.1f}B of "
+        f"{arrived.output / 1e9:,.1f}B ({pct(output, arrived.output)})"
+    )
+
+
+def comparison(live: summary.Summary, sim: sim_report.Result, signal: replay.Signal) -> str:
+    """The demo's figures beside `tokenfleet simulate`'s for the same hours."""
+    window = signal.window_seconds or 0.0
+    return "\n".join(
+        [
+            f"tokenfleet simulate of the same hours (demand read over {window:,.0f} s, "
+            f"{signal.delay_seconds:,.0f} s old, as the live loop reads it at this speed):",
+            f"  node-hours   live {live.node_hours:,.0f}  simulate {sim.node_hours:,.0f}",
+            f"  late tokens  live {live.late_token_fraction * 100:.3f}%  "
+            f"simulate {sim.late_token_fraction * 100:.3f}%",
+        ]
+    )
 
 
 def _docs(path: pathlib.Path) -> dict[str, dict[str, Any]]:
@@ -114,6 +181,72 @@ def _prom_query(url: str) -> summary.QueryFn:
         return float(result[0]["value"][1]) if result else None
 
     return query
+
+
+def _histograms(registry: CollectorRegistry, name: str) -> dict[str, dict[float, float]]:
+    """Cumulative bucket counts per loop of one of the operator's histograms, now."""
+    out: dict[str, dict[float, float]] = {}
+    for family in registry.collect():
+        for sample in family.samples:
+            if sample.name == name + "_bucket":
+                loop = sample.labels.get("loop", "")
+                out.setdefault(loop, {})[float(sample.labels["le"])] = sample.value
+    return out
+
+
+def _booked(registry: CollectorRegistry) -> tuple[dict[str, float], float | None]:
+    """The operator's books now, read in-process (exact, no scrape): tokens by billing class,
+    and the clock instant (Unix seconds) they reach."""
+    out: dict[str, float] = {}
+    as_of: float | None = None
+    for family in registry.collect():
+        for sample in family.samples:
+            if sample.name == names.TOKENS.exported:
+                cls = sample.labels.get(names.Label.TOKEN_CLASS, "")
+                out[cls] = out.get(cls, 0.0) + sample.value
+            elif sample.name == names.BOOKS_AS_OF.exported:
+                as_of = sample.value
+    return out, as_of
+
+
+@dataclasses.dataclass(frozen=True)
+class Books:
+    """What the operator booked over the counted day, beside what arrived in the same span."""
+
+    booked: dict[str, float]
+    """Tokens by billing class."""
+    arrived: demand_mod.Tokens
+    """The trace's tokens over the clock span the books cover (their counters' samples)."""
+    span: tuple[float, float]
+    """That span, in trace seconds."""
+
+    @property
+    def booked_input(self) -> float:
+        return self.booked.get("input_cache_hit", 0.0) + self.booked.get("input_cache_miss", 0.0)
+
+
+def books_over(
+    start: tuple[dict[str, float], float | None],
+    end: tuple[dict[str, float], float | None],
+    trace: pathlib.Path,
+    trace_start: dt.datetime,
+) -> Books:
+    """The books' difference between two reads, and the trace's tokens over the span they
+    cover: from the first read's as-of instant to the second's (demand before the trace is its
+    first row's, as the engine simulator serves it)."""
+    booked = {k: v - start[0].get(k, 0.0) for k, v in end[0].items()}
+    zero = trace_start.timestamp()
+    t0 = (start[1] if start[1] is not None else zero) - zero
+    t1 = (end[1] if end[1] is not None else zero) - zero
+    arrived = demand_mod.load_trace(trace).tokens_between(t0, t1)
+    return Books(booked=booked, arrived=arrived, span=(t0, t1))
+
+
+def _timing_snapshot(registry: CollectorRegistry) -> tuple[dict[str, Any], dict[str, Any]]:
+    return (
+        _histograms(registry, loop_metrics.RECONCILE_SECONDS),
+        _histograms(registry, loop_metrics.LAG_SECONDS),
+    )
 
 
 def _role_units(status: Mapping[str, Any] | None) -> dict[str, int]:
@@ -224,6 +357,8 @@ def run(opts: Options, out: TextIO = sys.stdout) -> Result:
                     str(cluster.kubeconfig),
                     "--capacity",
                     capacity,
+                    "--linger",
+                    f"{LINGER_SCRAPES * stack.SCRAPE_SECONDS * opts.speed:g}",
                     "--model-name",
                     infd.spec.model.served_name or infd.spec.model.name,
                 ],
@@ -239,7 +374,7 @@ def run(opts: Options, out: TextIO = sys.stdout) -> Result:
                 # Signals through Prometheus: a few queries a step instead of a scrape of every
                 # engine pod; a short window, as each real second is minutes of clock time.
                 prometheus_url=prom.url,
-                signal_window_seconds=4.0,
+                signal_window_seconds=SIGNAL_WINDOW_SECONDS,
                 reconcile=settings.ReconcileSettings(min_real_interval=0.25),
             ),
             clock=clock,
@@ -260,6 +395,8 @@ def run(opts: Options, out: TextIO = sys.stdout) -> Result:
         peak_nodes = 0.0
         t_prev = -opts.warmup_seconds
         real_start: float | None = None
+        books_start: tuple[dict[str, float], float | None] = ({}, None)
+        timing_start: tuple[dict[str, Any], dict[str, Any]] = ({}, {})
         while True:
             time.sleep(0.5)
             t = (clock.now() - opts.start).total_seconds()
@@ -271,6 +408,8 @@ def run(opts: Options, out: TextIO = sys.stdout) -> Result:
             if t >= 0:
                 if real_start is None:
                     real_start = time.time()
+                    timing_start = _timing_snapshot(op.ctx.ledger.registry)
+                    books_start = _booked(op.ctx.ledger.registry)
                 account.charge(max(0.0, t_prev), min(t, day), units)
                 peak_nodes = max(peak_nodes, float(status.get("nodes") or 0))
             t_prev = t
@@ -289,6 +428,8 @@ def run(opts: Options, out: TextIO = sys.stdout) -> Result:
                 break
         progress.close()
         real_end = time.time()
+        timing_end = _timing_snapshot(op.ctx.ledger.registry)
+        books = books_over(books_start, _booked(op.ctx.ledger.registry), opts.trace, opts.start)
         time.sleep(3)  # one more scrape of the final counters
         assert real_start is not None
         figures = summary.read(
@@ -304,8 +445,28 @@ def run(opts: Options, out: TextIO = sys.stdout) -> Result:
             pool.spec.cost.currency,
         )
         print(summary.render(figures), file=out)
+        loops = timing.timings(
+            {k: timing.difference(v, timing_start[0].get(k, {})) for k, v in timing_end[0].items()},
+            {k: timing.difference(v, timing_start[1].get(k, {})) for k, v in timing_end[1].items()},
+            loop_metrics.LOOPS,
+        )
+        sim, signal = simulated(opts, day)
+        print(comparison(figures, sim, signal), file=out)
+        print(books_line(books), file=out)
+        print(timing.render(loops), file=out)
+        print(
+            timing.verdict(loops, float(infd.spec.autoscaling.interval_seconds), opts.speed),
+            file=out,
+        )
         report = _report(prom.url, real_start, real_end, opts, out)
-        return Result(summary=figures, report=report)
+        return Result(
+            summary=figures,
+            report=report,
+            books=books,
+            simulated=sim,
+            signal=signal,
+            timing=loops,
+        )
 
 
 def _report(url: str, t0: float, t1: float, opts: Options, out: TextIO) -> pathlib.Path | None:

@@ -17,6 +17,9 @@ import sys
 import time
 from collections.abc import Iterator, Sequence
 
+SCRAPE_SECONDS = 1.0
+"""Prometheus's scrape interval (real seconds): the shortest that two cores sustain with every
+simulated engine on one page."""
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 HACK = ROOT / "hack"
 
@@ -88,7 +91,7 @@ def prometheus(keep: bool) -> Iterator[Prometheus]:
     _script("install-prometheus.sh")
     prom_dir = state_dir() / "prometheus"
     reused = _alive(prom_dir / "pid")
-    url = _script("prometheus-up.sh", "--scrape-interval", "1s")
+    url = _script("prometheus-up.sh", "--scrape-interval", f"{SCRAPE_SECONDS:g}s")
     targets = prom_dir / "targets"
     targets.mkdir(parents=True, exist_ok=True)
     try:

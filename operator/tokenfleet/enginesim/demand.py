@@ -3,7 +3,9 @@
 Counters in the simulator are integrals of demand, so demand answers "how many tokens arrived
 between t0 and t1" (seconds from the start) as well as "how fast now". A trace's rows are flat
 rates from one timestamp to the next; the last row lasts as long as the one before it, and the
-trace repeats after its end so a demo can run on.
+trace repeats after its end so a demo can run on. Before its start the first row's rate holds:
+a warm-up before the trace sees the demand of its first minute, so the fleet is sized for it
+when the trace begins, as `tokenfleet simulate` assumes.
 """
 
 from __future__ import annotations
@@ -95,9 +97,13 @@ class TraceDemand:
         return bisect.bisect_right(self._starts, t) - 1
 
     def rate_at(self, t: float) -> Tokens:
+        if t < 0:
+            return self._rates[0]
         return self._rates[self._row(t % self.period)]
 
     def _cumulative_at(self, t: float) -> Tokens:
+        if t < 0:
+            return self._rates[0].scaled(t)
         periods = math.floor(t / self.period)
         offset = t - periods * self.period
         row = self._row(offset)
@@ -112,6 +118,11 @@ class TraceDemand:
 
     def breaks_between(self, t0: float, t1: float) -> list[float]:
         out: list[float] = []
+        if t0 < 0:
+            if t1 <= 0:
+                return out
+            out.append(0.0)
+            t0 = 0.0
         period = math.floor(t0 / self.period)
         while period * self.period < t1:
             base = period * self.period

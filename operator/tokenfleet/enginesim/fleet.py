@@ -81,6 +81,10 @@ class Settings:
     queue_timeout_seconds: float | None = 600.0
     # The longest span of clock time served in one go: drops and waits are placed within it.
     step_seconds: float = 10.0
+    # Clock seconds a pod that is gone still shows its last counters (serving nothing): a pod
+    # that drains before it exits is scraped once more, so what it served after the previous
+    # scrape is not lost. On a fast clock a scrape interval is minutes of clock time.
+    linger_seconds: float = 0.0
 
     def __post_init__(self) -> None:
         if self.step_seconds <= 0:
@@ -299,6 +303,8 @@ class Fleet:
         self._settings = settings
         self._pods = pods
         self._states: dict[tuple[str, str], PodState] = {}
+        self._gone: dict[tuple[str, str], tuple[PodState, float]] = {}
+        """Pods no longer current, with when they went (clock seconds since the start)."""
         self._roles: dict[RoleKey, RoleState] = {}
         self._last = self._seconds(clock.now())
 
@@ -306,7 +312,8 @@ class Fleet:
         return (instant - self._start).total_seconds()
 
     def states(self) -> list[PodState]:
-        return list(self._states.values())
+        """The pods to show: current ones, and those gone less than `linger_seconds` ago."""
+        return [*self._states.values(), *(state for state, _ in self._gone.values())]
 
     def state(self, namespace: str, name: str) -> PodState | None:
         return self._states.get((namespace, name))
@@ -333,7 +340,14 @@ class Fleet:
         now = self._seconds(self._clock.now())
         t0, self._last = self._last, max(self._last, now)
         current = {(p.namespace, p.name): p for p in self._pods()}
-        self._states = {key: self._states.get(key) or PodState(pod) for key, pod in current.items()}
+        for pod_key, state in self._states.items():
+            if pod_key not in current:
+                self._gone[pod_key] = (state, now)
+        for pod_key in current:
+            self._gone.pop(pod_key, None)
+        linger = self._settings.linger_seconds
+        self._gone = {k: v for k, v in self._gone.items() if now - v[1] < linger}
+        self._states = {k: self._states.get(k) or PodState(pod) for k, pod in current.items()}
         by_role: dict[RoleKey, list[PodState]] = {}
         for state in self._states.values():
             pod = state.pod

@@ -101,6 +101,8 @@ def _deployment(
                 _add(families[metric.name], (ns, name, role), value)
     for condition, status in book.conditions.items():
         _add(families[names.CONDITION.name], (ns, name, condition), 1 if status else 0)
+    if book.as_of is not None:
+        _add(families[names.BOOKS_AS_OF.name], (ns, name), book.as_of.timestamp())
     if found is not None:
         _figures(families, book, found)
 

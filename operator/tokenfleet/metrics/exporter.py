@@ -158,6 +158,11 @@ class FleetLedger:
                 capacity=capacity,
             )
 
+    def set_books_as_of(self, namespace: str, deployment: str, at: dt.datetime) -> None:
+        """Tokens of the deployment are booked up to clock instant `at`."""
+        with self._lock:
+            self.books.set_books_as_of(namespace, deployment, at)
+
     def set_condition(self, namespace: str, deployment: str, condition: str, status: bool) -> None:
         with self._lock:
             self.books.set_condition(namespace, deployment, condition, status)

@@ -63,6 +63,8 @@ class DeploymentBook:
     units: dict[str, RoleUnits] = dataclasses.field(default_factory=dict)
     conditions: dict[str, bool] = dataclasses.field(default_factory=dict)
     last_served: dict[str, dt.datetime] = dataclasses.field(default_factory=dict)
+    as_of: dt.datetime | None = None
+    """The clock instant the booked tokens reach (their counters' newest samples)."""
 
     def role(self, role: str) -> RoleUnits:
         """The role's unit counts, creating its zero label sets when it is new."""
@@ -263,6 +265,10 @@ class Ledger:
 
     def set_condition(self, namespace: str, deployment: str, condition: str, status: bool) -> None:
         self.deployment(namespace, deployment).conditions[condition] = status
+
+    def set_books_as_of(self, namespace: str, deployment: str, at: dt.datetime) -> None:
+        book = self.deployment(namespace, deployment)
+        book.as_of = at if book.as_of is None else max(book.as_of, at)
 
     def observe_pool(
         self,

@@ -274,6 +274,13 @@ CLOCK_TIME = Metric(
     (),
     "The operator's clock as Unix seconds, to read a fast demo's data on its own time axis.",
 )
+BOOKS_AS_OF = Metric(
+    PREFIX + "books_as_of_seconds",
+    Kind.GAUGE,
+    DEPLOYMENT_LABELS,
+    "The operator's clock instant (Unix seconds) up to which the deployment's tokens are booked: "
+    "its engines' newest counter samples, a scrape interval or so behind the clock.",
+)
 OPENCOST_COST_PER_MILLION = Metric(
     "llm_cost_per_million_tokens",
     Kind.GAUGE,
@@ -306,5 +313,6 @@ ALL = (
     PRICE_PER_MILLION,
     CLOCK_SPEED,
     CLOCK_TIME,
+    BOOKS_AS_OF,
     OPENCOST_COST_PER_MILLION,
 )

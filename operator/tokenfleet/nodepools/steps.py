@@ -20,6 +20,7 @@ from tokenfleet.kube import client as kube_client
 from tokenfleet.nodepools import drain, errors, metrics, nodes, observe, pods, provider, sizing
 
 Action = metrics.Action
+Obj = dict[str, Any]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,14 +55,25 @@ class Outcome:
     report: Report
 
 
-def pods_on_node(kube: kube_client.Kube, node: str) -> list[dict[str, Any]]:
-    """The movable pods bound to `node`, read now from the API server (not a cache): a pod
-    that landed just before the cordon must be seen."""
+def pods_on_nodes(kube: kube_client.Kube, names: Sequence[str]) -> dict[str, list[Obj]]:
+    """The movable pods bound to each of `names`, read now from the API server (not a cache):
+    a pod that landed just before the cordon must be seen. One LIST for all of them, however
+    many nodes a step cordons."""
+    if not names:
+        return {}
     try:
-        found = kube.list("v1", "Pod", field_selector=f"spec.nodeName={node}", fresh=True)
+        if len(names) == 1:
+            found = kube.list("v1", "Pod", field_selector=f"spec.nodeName={names[0]}", fresh=True)
+        else:
+            found = kube.list("v1", "Pod", fresh=True)
     except kube_client.KubeError as exc:
-        raise errors.from_kube(f"listing pods on {node}", exc) from exc
-    return [p for p in found if pods.movable(p)]
+        raise errors.from_kube("listing pods on draining nodes", exc) from exc
+    out: dict[str, list[Obj]] = {name: [] for name in names}
+    for pod in found:
+        where = pods.node_name(pod)
+        if where in out and pods.movable(pod):
+            out[where].append(pod)
+    return out
 
 
 class Step:
@@ -166,5 +178,6 @@ class Step:
         cordoned = [n for n in plan.drain if nodes.mark_draining(self.kube, n, self.now)]
         verb = "draining to lend" if self.lending else "draining to release"
         out.note(Action.DRAINING, cordoned, "NodesDraining", f"{verb}: {plan.reason}")
+        on_nodes = pods_on_nodes(self.kube, cordoned)
         for name in cordoned:
-            self._drain(name, pods_on_node(self.kube, name), view, out)
+            self._drain(name, on_nodes[name], view, out)

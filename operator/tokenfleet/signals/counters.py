@@ -32,6 +32,7 @@ import asyncio
 import dataclasses
 import enum
 import math
+import re
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol, runtime_checkable
@@ -73,6 +74,9 @@ class Round:
 
     readings: Mapping[engine_tokens.PodKey, exposition.PodReading]
     live: frozenset[engine_tokens.PodKey] | None = None
+    age_seconds: float | None = None
+    """Real seconds between the newest sample read and the read: the books hold what the
+    engines had served that long ago (a scrape interval, at most), None when unknown."""
 
 
 def names(counter: Counter) -> list[str]:
@@ -186,7 +190,20 @@ class PrometheusCounters:
             return None
         if not isinstance(answer, list):
             return None
-        return Round(parse(answer))
+        return Round(parse(answer), age_seconds=self._age())
+
+    def _age(self) -> float | None:
+        """How old the newest prompt-counter sample of the deployment is (real seconds)."""
+        pattern = "|".join(re.escape(n) for n in names(Counter.PROMPT))
+        matchers = selector("", self.namespace, self.deployment)[1:-1]
+        expr = f'time() - max(timestamp({{__name__=~"{pattern}",{matchers}}}))'
+        try:
+            answer = self._client.custom_query(expr)
+            return max(0.0, float(answer[0]["value"][1]))
+        except (exceptions.PrometheusApiClientException, OSError, ValueError, KeyError):
+            return None
+        except (IndexError, TypeError):
+            return None
 
 
 @runtime_checkable

@@ -11,6 +11,7 @@ they are. The rate window is in real seconds: it must span a few scrape interval
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import datetime as dt
 import math
 from typing import Any
@@ -31,6 +32,9 @@ _RATES = (
 )
 
 Results = dict[promql.Reading, dict[snapshot.RoleKey, float]]
+
+PARALLEL_QUERIES = 6
+"""Queries of one sample in flight at once."""
 
 
 def parse_vector(result: list[dict[str, Any]]) -> dict[snapshot.RoleKey, float]:
@@ -84,8 +88,24 @@ def assemble(results: Results, at: dt.datetime, rate_scale: float) -> snapshot.S
     return snapshot.Snapshot(sampled_at=at, roles=roles)
 
 
+PLANNED: frozenset[promql.Reading] = frozenset(
+    {
+        promql.Reading.INPUT_RATE,
+        promql.Reading.CACHED_RATE,
+        promql.Reading.OUTPUT_RATE,
+        promql.Reading.QUEUE_DEPTH,
+        promql.Reading.REQUEST_RATE,
+        promql.Reading.ABORTED_RATE,
+        promql.Reading.QUEUE_GROWTH,
+    }
+)
+"""What the planner decides on: offered demand (served, queued, aborted). Latency quantiles,
+KV usage and GPU utilisation are dashboards' business; asking for them every step costs
+Prometheus more than everything else together (histogram quantiles over every pod's buckets)."""
+
+
 class PrometheusSource:
-    """Reads every role's signals from one Prometheus."""
+    """Reads every role's signals from one Prometheus (`readings` of them; the rest stay None)."""
 
     def __init__(
         self,
@@ -94,25 +114,33 @@ class PrometheusSource:
         window_seconds: float = 60.0,
         timeout_seconds: int = 10,
         client: prometheus_connect.PrometheusConnect | None = None,
+        readings: frozenset[promql.Reading] | None = None,
     ) -> None:
         self._clock = clock
         self._window = window_seconds
+        self._readings = [r for r in promql.Reading if readings is None or r in readings]
         self._client = client or prometheus_connect.PrometheusConnect(
             url=url, timeout=timeout_seconds
         )
         # Raises on a bad window now rather than at every sample.
         promql.duration(window_seconds)
 
+    def _one(self, reading: promql.Reading) -> dict[snapshot.RoleKey, float]:
+        try:
+            answer = self._client.custom_query(promql.query(reading, self._window))
+        except (exceptions.PrometheusApiClientException, OSError, ValueError, KeyError):
+            answer = []
+        return parse_vector(answer)
+
     def query_all(self) -> Results:
-        """Runs every reading's query (blocking); a failed query leaves its reading empty."""
-        results: Results = {}
-        for reading in promql.Reading:
-            try:
-                answer = self._client.custom_query(promql.query(reading, self._window))
-            except (exceptions.PrometheusApiClientException, OSError, ValueError, KeyError):
-                answer = []
-            results[reading] = parse_vector(answer)
-        return results
+        """Runs every reading's query (blocking), side by side: a step waits for the slowest
+        query, not for their sum. A failed query leaves its reading empty."""
+        readings = self._readings
+        with concurrent.futures.ThreadPoolExecutor(
+            max_workers=PARALLEL_QUERIES, thread_name_prefix="promql"
+        ) as pool:
+            answers = list(pool.map(self._one, readings))
+        return dict(zip(readings, answers, strict=True))
 
     async def sample(self) -> snapshot.Snapshot:
         results = await asyncio.to_thread(self.query_all)

@@ -24,5 +24,7 @@ def make_source(
 ) -> SignalSource:
     """Prometheus when a URL is configured, else the direct scrape of `targets`."""
     if prometheus_url:
-        return prometheus.PrometheusSource(prometheus_url, clock, window_seconds=window_seconds)
+        return prometheus.PrometheusSource(
+            prometheus_url, clock, window_seconds=window_seconds, readings=prometheus.PLANNED
+        )
     return scrape.ScrapeSource(targets, clock)

@@ -9,6 +9,12 @@ can be started. The fleet is warm at the start: the first decision is ready at r
 
 A row is served by the units ready when it begins. Paid nodes are those of ready and starting
 units, because a node is paid from the moment it is asked for.
+
+What the policy sees as demand is a `Signal`: by default the mean over the row just past, which
+is what an operator reading its engines every scrape interval of a real cluster sees. A live loop
+that reads older or longer-averaged demand (`make demo` on a fast clock: a rate window of a few
+real seconds is many clock minutes) is replayed with the same window and delay, so the two
+answer the same question.
 """
 
 from __future__ import annotations
@@ -27,6 +33,45 @@ from tokenfleet.sim import trace as tr
 
 Progress = Callable[[int, int], None]
 """Called with (rows done, rows in all) now and then during a replay."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Signal:
+    """How old and how averaged the demand a policy sees is, in seconds of trace time."""
+
+    window_seconds: float | None = None
+    """Demand is averaged over this span; None = the row just past."""
+    delay_seconds: float = 0.0
+    """...ending this long before the decision (a scrape's age)."""
+
+    def __post_init__(self) -> None:
+        if self.window_seconds is not None and self.window_seconds <= 0:
+            raise ValueError(f"a signal window must be longer than zero: {self.window_seconds}")
+        if self.delay_seconds < 0:
+            raise ValueError(f"a signal delay cannot be negative: {self.delay_seconds}")
+
+    def seen(self, starts: tr.Floats, rates: tr.Floats, row: int) -> float:
+        """The demand seen at the start of `row`: its window's mean rate. Before the trace the
+        first row's rate holds (the fleet starts warm)."""
+        if self.window_seconds is None and self.delay_seconds == 0:
+            return float(rates[max(0, row - 1)])
+        end = float(starts[row]) - self.delay_seconds
+        width = self.window_seconds or (
+            float(starts[row] - starts[row - 1]) if row > 0 else float(starts[1] - starts[0])
+        )
+        begin = end - width
+        total = 0.0
+        if begin < 0:
+            total += float(rates[0]) * (min(end, 0.0) - begin)
+            begin = 0.0
+        first = max(0, int(np.searchsorted(starts, begin, side="right")) - 1)
+        for i in range(first, len(starts)):
+            lo = float(starts[i])
+            if lo >= end:
+                break
+            hi = float(starts[i + 1]) if i + 1 < len(starts) else end
+            total += float(rates[i]) * (min(hi, end) - max(lo, begin))
+        return total / width
 
 
 class Policy(Protocol):
@@ -60,8 +105,10 @@ def replay(
     cfg: config.PlannerConfig,
     start: dt.datetime,
     progress: Progress | None = None,
+    signal: Signal | None = None,
 ) -> Timeline:
-    """Replay `trace` from wall-clock `start` under `policy`."""
+    """Replay `trace` from wall-clock `start` under `policy`, which sees demand as `signal`."""
+    seen_by = signal or Signal()
     rows = len(trace)
     names = [role.name for role in cfg.roles]
     roles = {role.name: role for role in cfg.roles}
@@ -84,10 +131,9 @@ def replay(
         if now >= next_turn:
             next_turn = now + policy.interval_seconds
             decisions += 1
-            seen_row = max(0, row - 1)
             observed = {
                 name: planner_state.RoleObservation(
-                    demand=float(demand[name][seen_row]),
+                    demand=seen_by.seen(trace.starts, demand[name], row),
                     ready_units=ready[name],
                     starting_units=len(pending[name]),
                 )

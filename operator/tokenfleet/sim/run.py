@@ -49,8 +49,10 @@ def simulate(
     *,
     start: dt.datetime = DEFAULT_START,
     progress: replay.Progress | None = None,
+    signal: replay.Signal | None = None,
 ) -> Outcome:
-    """Replay `trace` under each policy in `names` and report each."""
+    """Replay `trace` under each policy in `names` (seeing demand as `signal`; the oracle
+    always sees the future) and report each."""
     cfg = config.from_resources(fleet.deployment, fleet.pool_name, fleet.pool)
     wanted = expand(names)
     order = ["oracle", *(n for n in wanted if n != "oracle")]
@@ -63,7 +65,8 @@ def simulate(
                 progress(done * rows + row, len(order) * rows)
 
         policy = policies.build(name, trace, cfg, start)
-        timelines[name] = replay.replay(policy, trace, cfg, start, step)
+        seen = None if name == "oracle" else signal
+        timelines[name] = replay.replay(policy, trace, cfg, start, step, seen)
     money = report.earned(trace, fleet, start)
     oracle = report.summarise(timelines["oracle"], trace, fleet, cfg, money)
     results = [

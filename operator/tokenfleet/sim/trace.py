@@ -52,6 +52,20 @@ class Trace:
     def tokens(self, role: str) -> Ints:
         return self.input_tokens if role == "prefill" else self.output_tokens
 
+    def first(self, seconds: float) -> Trace:
+        """The rows that start within the first `seconds` (what `make demo --hours` replays)."""
+        if seconds <= 0:
+            raise TraceError(f"{self.name}: keep a positive span of the trace, not {seconds} s")
+        keep = self.starts < seconds
+        return dataclasses.replace(
+            self,
+            starts=self.starts[keep],
+            durations=self.durations[keep],
+            input_tokens=self.input_tokens[keep],
+            cached_input_tokens=self.cached_input_tokens[keep],
+            output_tokens=self.output_tokens[keep],
+        )
+
 
 def _number(text: str, column: str, where: str) -> float:
     try:

@@ -94,3 +94,11 @@ def test_spans_cut_at_breaks_and_at_most_the_step_long() -> None:
     ]
     assert fleet.spans(0, 20, [5], 10) == [(0, 5), (5, 12.5), (12.5, 20)]
     assert fleet.spans(3, 3, [], 10) == []
+
+
+def test_before_the_trace_starts_the_first_rows_rate_holds() -> None:
+    trace = demand.TraceDemand([0.0, 60.0], [demand.Tokens(600, 60, 120), demand.Tokens(60, 0, 6)])
+    assert trace.rate_at(-3600) == demand.Tokens(10, 1, 2)
+    assert trace.tokens_between(-30, 30) == demand.Tokens(600, 60, 120)
+    assert trace.tokens_between(-90, -30) == demand.Tokens(600, 60, 120)
+    assert trace.breaks_between(-30, 90) == [0.0, 60.0]

@@ -246,3 +246,29 @@ def test_late_tokens_are_those_the_demo_and_simulate_count() -> None:
     assert account.late["prefill"] > 0 and account.late["decode"] > 0
     shown = sum(pod.late_tokens for pod in sim.states())
     assert shown == pytest.approx(sum(account.late.values()))
+
+
+def test_a_gone_pod_shows_its_last_counters_for_the_linger_then_disappears() -> None:
+    clock = clocks.FakeClock(START)
+    pods = [fleet.SimPod("ns", "a-0", "a", "decode"), fleet.SimPod("ns", "a-1", "a", "decode")]
+    current = list(pods)
+    sim = fleet.Fleet(
+        demand.ConstantDemand(demand.Tokens(output=100.0)),
+        clock,
+        START,
+        fleet.Settings(capacity={"decode": 1000.0}, linger_seconds=60.0),
+        lambda: current,
+    )
+    clock.advance(10)
+    sim.advance()
+    current.pop()
+    clock.advance(30)
+    sim.advance()
+    shown = {s.pod.name: s.generation_tokens for s in sim.states()}
+    assert shown == {"a-0": pytest.approx(500.0 + 3000.0), "a-1": pytest.approx(500.0)}
+    clock.advance(59)
+    sim.advance()
+    assert [s.pod.name for s in sim.states()] == ["a-0", "a-1"], "gone 59 s ago: still shown"
+    clock.advance(2)
+    sim.advance()
+    assert [s.pod.name for s in sim.states()] == ["a-0"]

@@ -279,6 +279,8 @@ class Scripted:
         self.answers = answers
 
     def custom_query(self, query: str) -> Any:
+        if query.startswith("time() - "):
+            return []  # the samples' age: unknown here
         assert query == counters.query(books.NS, LABEL)
         got = self.answers.pop(0)
         if isinstance(got, Exception):
