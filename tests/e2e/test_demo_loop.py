@@ -12,6 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import io
 import pathlib
+import subprocess
+from collections.abc import Iterator
 
 import pytest
 from tests.support import cluster as cluster_support
@@ -26,8 +28,21 @@ SAMPLE = cluster_support.ROOT / "manifests" / "samples" / "deepseek-v3.yaml"
 HOURS = 3
 
 
+@pytest.fixture
+def demo_prometheus() -> Iterator[None]:
+    """The demo keeps its stack for the checks below (keep=True); its Prometheus is stopped
+    afterwards, so the test run leaves no process behind."""
+    yield
+    subprocess.run(
+        ["bash", str(cluster_support.HACK / "prometheus-down.sh")], check=False, capture_output=True
+    )
+
+
 def test_a_short_replay_scales_the_fleet_and_reports_its_economics(
-    cluster: cluster_support.Cluster, crds_installed: None, tmp_path: pathlib.Path
+    cluster: cluster_support.Cluster,
+    crds_installed: None,
+    demo_prometheus: None,
+    tmp_path: pathlib.Path,
 ) -> None:
     out = io.StringIO()
     result = driver.run(
