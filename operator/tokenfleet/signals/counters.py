@@ -45,7 +45,10 @@ from tokenfleet.signals import engines, exposition, labels, promql
 COUNTER = "tokenfleet_counter"
 """The label the combined query tags each counter's series with."""
 
-BY_POD = (*labels.BY_ROLE, labels.POD)
+BY_POD = (*labels.BY_ROLE, labels.POD, labels.NODE)
+"""A series of one pod: its name and the node it ran on. A unit removed and started again keeps
+its pods' names; on other nodes its pods are new series, and while the old ones still answer
+within the lookback each must be its own pod in the books, or their counts would add up."""
 
 MIN_LOOKBACK_SECONDS = 60.0
 """The shortest lookback (real seconds) for a pod's last sample: a few scrape intervals."""
@@ -133,11 +136,12 @@ def parse(result: list[dict[str, Any]]) -> dict[engine_tokens.PodKey, exposition
     for item in result:
         metric = item.get("metric", {})
         try:
+            node = metric.get(labels.NODE)
             key = engine_tokens.PodKey(
                 metric[labels.NAMESPACE],
                 metric[labels.DEPLOYMENT],
                 metric[labels.ROLE],
-                metric[labels.POD],
+                f"{metric[labels.POD]}@{node}" if node else metric[labels.POD],
             )
             counter = Counter(metric[COUNTER])
             value = float(item["value"][1])

@@ -50,7 +50,8 @@ def test_the_query_asks_for_every_engine_name_of_every_counter() -> None:
 
 def test_the_query_is_per_pod_of_one_deployment_over_the_lookback() -> None:
     text = counters.query("ns", 'we"ird', lookback_seconds=90)
-    assert text.count("sum by (namespace, tokenfleet_io_deployment, tokenfleet_io_role, pod)") == 7
+    by_pod = "sum by (namespace, tokenfleet_io_deployment, tokenfleet_io_role, pod, node)"
+    assert text.count(by_pod) == 7
     assert text.count('namespace="ns",tokenfleet_io_deployment="we\\"ird"') == 7
     assert text.count("[90s]") == 7
     for counter in counters.Counter:
@@ -216,3 +217,17 @@ async def test_the_lookback_spans_twice_the_real_time_since_prometheus_last_answ
         "780s",
         "1380s",
     ]
+
+
+def test_a_pod_started_again_on_another_node_is_a_pod_of_its_own_in_the_books() -> None:
+    # The unit was removed and started again under the same pod names; the old series (node
+    # n1) still answers within the lookback beside the new one (node n2): counted apart, the
+    # old one's count is not added to the new one's.
+    def on(node: str, value: str) -> dict[str, Any]:
+        item = series("prompt", value)
+        item["metric"]["node"] = node
+        return item
+
+    found = counters.parse([on("n1", "500"), on("n2", "20")])
+    assert sorted(key.pod for key in found) == [f"{KEY.pod}@n1", f"{KEY.pod}@n2"]
+    assert sorted(r.prompt_tokens or 0 for r in found.values()) == [20, 500]
