@@ -130,10 +130,11 @@ start kube-controller-manager "$BIN/kube-controller-manager" --kubeconfig "$KCFG
 start kube-scheduler "$BIN/kube-scheduler" --config "$STATE/scheduler.yaml" "${authn[@]}" \
   --secure-port="$SCHED_PORT"
 # kwok reads ~/.kwok/kwok.yaml first if there is one: give it a HOME of its own.
-# The default --cidr gives only 254 pod IPs; a /16 holds a whole DeepSeek-sized fleet.
+# The default --cidr gives only 254 pod IPs; a /16 holds a whole DeepSeek-sized fleet. Pod and
+# node addresses are loopback ones: anything that ever dials a pod IP stays on this machine.
 start kwok env HOME="$STATE/kwok-home" "$BIN/kwok" --kubeconfig "$KCFG" \
   --manage-all-nodes=false --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake \
-  --node-lease-duration-seconds=40 --cidr=10.244.0.1/16 --node-ip=10.1.0.1 \
+  --node-lease-duration-seconds=40 --cidr=127.100.0.1/16 --node-ip=127.1.0.1 \
   --server-address="127.0.0.1:$KWOK_PORT"
 
 wait_for "the default ServiceAccount" 60 \

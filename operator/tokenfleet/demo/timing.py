@@ -88,9 +88,9 @@ def verdict(rows: Sequence[LoopTiming], decision_interval: float, speed: float) 
             f"the planner kept up: 99% of its steps ended within {planner.p99_lag:,.0f} clock "
             f"seconds of their turn (every {decision_interval:g} s)"
         )
-    slower = max(1.0, speed * 2 * decision_interval / planner.p99_lag)
     return (
         f"this machine is too slow for --speed {speed:g}: the planner ran up to "
         f"{planner.p99_lag:,.0f} clock seconds behind its turn (p99; it decides every "
-        f"{decision_interval:g} s), so it followed demand late; try --speed {slower:.0f}"
+        f"{decision_interval:g} s), so it followed demand late; a slower clock leaves the "
+        f"control plane more real time per clock minute, e.g. --speed {max(1.0, speed / 2):g}"
     )

@@ -30,5 +30,5 @@ def test_the_verdict_says_when_the_planner_fell_behind_and_what_speed_would_do()
     assert timing.verdict(planner(45.0), 30.0, 288).startswith("the planner kept up")
     slow = timing.verdict(planner(240.0), 30.0, 288)
     assert "too slow for --speed 288" in slow
-    assert "try --speed 72" in slow
+    assert "--speed 144" in slow
     assert timing.verdict([], 30.0, 288) == "the planner made no step in the counted span"

@@ -172,17 +172,17 @@ def test_a_running_engine_pod_becomes_a_target() -> None:
             "namespace": "llm",
             "labels": {"tokenfleet.io/deployment": "dsv3", "tokenfleet.io/role": "decode"},
         },
-        "status": {"phase": "Running", "podIP": "10.244.0.7"},
+        "status": {"phase": "Running", "podIP": "127.100.0.7"},
     }
     assert scrape.target_of_pod(pod, 30000) == scrape.Target(
-        "http://10.244.0.7:30000/metrics", "llm", "dsv3", "decode", "dsv3-decode-0-3"
+        "http://127.100.0.7:30000/metrics", "llm", "dsv3", "decode", "dsv3-decode-0-3"
     )
 
 
 @pytest.mark.parametrize(
     "change",
     [
-        {"status": {"phase": "Pending", "podIP": "10.244.0.7"}},
+        {"status": {"phase": "Pending", "podIP": "127.100.0.7"}},
         {"status": {"phase": "Running"}},
         {"metadata": {"name": "x", "namespace": "llm", "labels": {}}},
     ],
@@ -194,7 +194,7 @@ def test_pods_not_running_without_ip_or_labels_are_no_targets(change: dict[str, 
             "namespace": "llm",
             "labels": {"tokenfleet.io/deployment": "dsv3", "tokenfleet.io/role": "decode"},
         },
-        "status": {"phase": "Running", "podIP": "10.244.0.7"},
+        "status": {"phase": "Running", "podIP": "127.100.0.7"},
     }
     pod.update(change)
     assert scrape.target_of_pod(pod, 8000) is None
