@@ -69,8 +69,8 @@ class Kube:
     """Reads and writes any kind by apiVersion and kind."""
 
     def __init__(self, api_client: client.ApiClient) -> None:
-        # Step threads, the writers and the informers share this client: a connection each.
-        api_client.rest_client.pool_manager.connection_pool_kw["maxsize"] = 64
+        # Controllers run in kopf's thread pool and share this client: one connection each.
+        api_client.rest_client.pool_manager.connection_pool_kw["maxsize"] = 32
         self.api_client = api_client
         self._dynamic = dynamic.DynamicClient(api_client)  # type: ignore[no-untyped-call]
         self._informers: dict[tuple[str, str], informer_mod.Informer] = {}

@@ -137,28 +137,18 @@ class Informer:
     def forget(self, obj: Mapping[str, Any] | None, key: Key) -> None:
         """The operator deleted the object at `key`; `obj` is what the delete returned.
 
-        A delete answered with the object marked for deletion (finalizers, a grace period)
-        leaves it in place, marked, if the cache still holds it; any other answer (a Status, or
-        the object as it was when it went at once) removes it, and its uid is remembered so that
-        a late event cannot bring it back. The watch's own DELETED event may come before this
-        call: nothing is ever re-added here.
+        A delete that returns the object with a deletionTimestamp (finalizers, grace period)
+        leaves it in place, marked; one that returns a Status removed it at once.
         """
-        marked = (
-            obj is not None
-            and obj.get("kind") == self.kind
-            and bool((obj.get("metadata") or {}).get("deletionTimestamp"))
-        )
+        if obj is not None and obj.get("kind") == self.kind and obj.get("metadata"):
+            self._upsert(dict(obj), notify=False)
+            return
         with self._lock:
-            if marked and obj is not None:
-                old = self._objects.get(key)
-                if old is not None and resource_version(obj) > resource_version(old):
-                    self._objects[key] = dict(obj)
-                return
             old = self._objects.pop(key, None)
-            for gone in (old, obj):
-                uid = ((gone or {}).get("metadata") or {}).get("uid")
+            if old is not None:
+                uid = (old.get("metadata") or {}).get("uid")
                 if uid:
-                    self._gone[str(uid)] = resource_version(gone or {})
+                    self._gone[str(uid)] = resource_version(old)
 
     # --- the watch -------------------------------------------------------------------------------
 
