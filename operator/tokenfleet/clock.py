@@ -24,6 +24,12 @@ class Clock(Protocol):
         ...
 
 
+def speed(clock: Clock) -> float:
+    """Clock seconds per real second; 1 for a clock that does not run in real time."""
+    real = clock.real_seconds(1.0)
+    return 1.0 / real if real > 0 else 1.0
+
+
 class WallClock:
     """The real time."""
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import pydantic
 
+from tokenfleet import clock as clocks
 from tokenfleet.api import common
 from tokenfleet.api import gpu_node_pool as pool_api
 from tokenfleet.api import inference_deployment as infd_api
@@ -156,9 +157,9 @@ class Autoscaler:
             now, spec, pool_name, pool, plan_name, plan, body.get("status"), readings, decision
         )
         if readings is not None and readings.age_seconds is not None:
-            clock_age = readings.age_seconds / max(self.ctx.clock.real_seconds(1.0), 1e-9)
-            if self.ctx.clock.real_seconds(1.0) == 0:
-                clock_age = 0.0  # a clock that does not run in real time: the samples are now
+            # A clock that does not run in real time (tests) has no real age to scale.
+            real_time = self.ctx.clock.real_seconds(1.0) > 0
+            clock_age = readings.age_seconds * clocks.speed(self.ctx.clock) if real_time else 0.0
             self.ctx.ledger.set_books_as_of(
                 self.namespace, self.name, now - dt.timedelta(seconds=clock_age)
             )

@@ -25,6 +25,7 @@ from typing import Any
 
 import kopf
 
+from tokenfleet import clock as clock_mod
 from tokenfleet.controllers import context as context_mod
 from tokenfleet.controllers import loop_metrics
 
@@ -144,7 +145,9 @@ class Ticker:
                 took = time.monotonic() - began
                 self.metrics.step_seconds.labels(loop.name).observe(took)
                 late = max(0.0, time.monotonic() - due) if due > 0 else took
-                self.metrics.lag_seconds.labels(loop.name).observe(late * self._speed())
+                self.metrics.lag_seconds.labels(loop.name).observe(
+                    late * clock_mod.speed(self.ctx.clock)
+                )
                 if took > SLOW_STEP_SECONDS:
                     log.info("%s of %s took %.2fs", loop.name, "/".join(k for k in key if k), took)
                 if sooner is not None:
@@ -164,11 +167,6 @@ class Ticker:
                         self._wake.set()
 
         loop.running[key] = asyncio.create_task(run(), name=f"{loop.name}:{key}")
-
-    def _speed(self) -> float:
-        """Clock seconds per real second (1 for a clock that does not run in real time)."""
-        real = self.ctx.clock.real_seconds(1.0)
-        return 1.0 / real if real > 0 else 1.0
 
     def launch_due(self, now: float) -> float:
         """Start every step that is due; the real seconds until the next one is."""

@@ -36,12 +36,6 @@ def _add(fam: Family, labels: Iterable[str], value: float | Decimal) -> None:
     fam.add_metric([str(label) for label in labels], float(value))
 
 
-def clock_speed(clock: clocks.Clock) -> float:
-    """Clock seconds per real second; 1 for a clock that does not run in real time."""
-    real = clock.real_seconds(1.0)
-    return 1.0 / real if real > 0 else 1.0
-
-
 class LedgerCollector:
     """Yields every metric of `names.ALL` from a ledger, at the clock's now."""
 
@@ -68,7 +62,7 @@ class LedgerCollector:
                         (plan.namespace, plan.name, model, token_class, win, plan.currency),
                         price,
                     )
-        _add(families[names.CLOCK_SPEED.name], (), clock_speed(self._clock))
+        _add(families[names.CLOCK_SPEED.name], (), clocks.speed(self._clock))
         _add(families[names.CLOCK_TIME.name], (), now.timestamp())
         return list(families.values())
 
