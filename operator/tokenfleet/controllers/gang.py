@@ -4,6 +4,11 @@ An expert-parallel group cannot run with a hole, and the StatefulSet controller 
 replace the missing pod. So when someone deletes an engine pod, its unit's other pods are
 deleted too and the StatefulSet starts them all together. Pods the controller deletes itself are
 marked first (`observe.RECREATING`) so that their deletions do not trigger another round.
+
+Only a unit the deployment still wants starts again: one past the role's desired units is on
+its way out (its pods are drained off their nodes, its StatefulSet deleted), and starting it
+again would put its pods back on nodes the pool is releasing, as demand the pool then grows
+for, in a loop. The unit's pods are marked and deleted side by side.
 """
 
 from __future__ import annotations
@@ -22,7 +27,8 @@ _UNIT_KEYS = (labels.NAME, labels.DEPLOYMENT, labels.ROLE, labels.UNIT)
 
 def recreate_pods(kube: kube_client.Kube, members: list[dict[str, Any]], namespace: str) -> None:
     """Mark then delete pods, so that their deletion is known to be ours."""
-    for pod in members:
+
+    def recreate(pod: Mapping[str, Any]) -> None:
         pod_name = pod["metadata"]["name"]
         try:
             kube.patch(
@@ -33,8 +39,22 @@ def recreate_pods(kube: kube_client.Kube, members: list[dict[str, Any]], namespa
                 namespace,
             )
         except kube_client.NotFound:
-            continue
+            return
         kube.delete("v1", "Pod", pod_name, namespace)
+
+    kube.each(recreate, members)
+
+
+def wanted(
+    kube: kube_client.Kube, namespace: str, deployment: str, role: str | None, index: int
+) -> bool:
+    """Whether the deployment still wants unit `index` of `role` (below its desired units;
+    every unit is wanted before the deployment has a status)."""
+    body = kube.get_or_none(common.API_VERSION, KIND, deployment, namespace)
+    if body is None or role is None:
+        return False
+    desired = (((body.get("status") or {}).get("roles") or {}).get(role) or {}).get("desiredUnits")
+    return not isinstance(desired, int) or index < desired
 
 
 def on_pod_event(ctx: context_mod.Context, event: Mapping[str, Any]) -> None:
@@ -57,13 +77,16 @@ def on_pod_event(ctx: context_mod.Context, event: Mapping[str, Any]) -> None:
         return
     if sts["metadata"].get("deletionTimestamp"):
         return
-    unit_selector = {k: v for k, v in (meta.get("labels") or {}).items() if k in _UNIT_KEYS}
-    members = ctx.kube.list("v1", "Pod", namespace, unit_selector)
-    recreate_pods(ctx.kube, members, namespace)
     infd_owner = next(
         (o for o in sts["metadata"].get("ownerReferences") or [] if o.get("kind") == KIND),
         None,
     )
+    role = (meta.get("labels") or {}).get(labels.ROLE)
+    if infd_owner is not None and not wanted(ctx.kube, namespace, infd_owner["name"], role, index):
+        return
+    unit_selector = {k: v for k, v in (meta.get("labels") or {}).items() if k in _UNIT_KEYS}
+    members = ctx.kube.list("v1", "Pod", namespace, unit_selector)
+    recreate_pods(ctx.kube, members, namespace)
     if infd_owner is not None:
         ctx.kube.event(
             {
@@ -80,7 +103,3 @@ def on_pod_event(ctx: context_mod.Context, event: Mapping[str, Any]) -> None:
             f"({len(members)} other pods)",
             now_rfc3339=ctx.now_rfc3339(),
         )
-
-
-KIND = "InferenceDeployment"
-_UNIT_KEYS = (labels.NAME, labels.DEPLOYMENT, labels.ROLE, labels.UNIT)

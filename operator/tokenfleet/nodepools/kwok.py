@@ -160,14 +160,14 @@ class KwokProvider:
             ordinal += 1
 
     def release(self, pool: provider.Pool, names: Sequence[str]) -> list[str]:
-        gone: list[str] = []
-        for node_name in names:
+        def delete(node_name: str) -> bool:
             try:
-                if self.kube.delete("v1", "Node", node_name):
-                    gone.append(node_name)
+                return self.kube.delete("v1", "Node", node_name)
             except kube_client.KubeError as exc:
                 raise errors.from_kube(f"deleting node {node_name}", exc) from exc
-        return gone
+
+        deleted = self.kube.each(delete, names)
+        return [n for n, ok in zip(names, deleted, strict=True) if ok]
 
     def reclaim(self, pool: provider.Pool, names: Sequence[str]) -> list[str]:
         return []

@@ -47,6 +47,16 @@ class Report:
 
 
 @dataclasses.dataclass(frozen=True)
+class Draining:
+    """A node a drain step looks at: the pods that must leave it, and whether it is coming
+    back from training (a reclaim) rather than going."""
+
+    name: str
+    pods: Sequence[Obj]
+    reclaim: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
 class Outcome:
     """What one reconcile decided, what it saw at its end, and what it did."""
 
@@ -127,57 +137,65 @@ class Step:
 
     def _advance_drains(self, view: observe.View, out: Report) -> bool:
         """Move every drain (and every reclaim) one step; True when some node changed state."""
-        moved = False
+        moving = []
         for node in view.nodes:
             obj = view.node_objects[node.name]
             back = nodes.reclaiming(obj)
-            if node.state is not sizing.NodeState.DRAINING and not back:
-                continue
-            moved |= self._drain(node.name, view.pods_on[node.name], view, out, reclaim=back)
-        return moved
+            if node.state is sizing.NodeState.DRAINING or back:
+                moving.append(Draining(node.name, view.pods_on[node.name], back))
+        return self._drain(moving, view, out)
 
-    def _drain(
-        self,
-        name: str,
-        on_node: Sequence[dict[str, Any]],
-        view: observe.View,
-        out: Report,
-        *,
-        reclaim: bool = False,
-    ) -> bool:
-        started = nodes.drain_started(view.node_objects.get(name, {}))
-        decision = drain.decide(
-            on_node, view.live.status, view.unit_pods, started or self.now, self.now, self.timeout
-        )
-        if decision.abort:
-            nodes.mark_ready(self.kube, name)
-            out.note(Action.KEPT, [name], "DrainCancelled", "a live unit's pod is on the node")
-            return True
-        if decision.done and reclaim:
-            nodes.mark_ready(self.kube, name)
-            out.note(Action.READY, [name], "NodesReclaimed", "back from training, in service")
-            return True
-        if decision.done:
-            gone = self.prov.release(self.pool, [name])
-            action = Action.LENT if self.lending else Action.RELEASED
-            verb = "lent to training" if self.lending else "released"
-            out.note(action, gone, "NodesLent" if self.lending else "NodesReleased", verb)
-            return bool(gone)
-        asked = drain.carry_out(self.kube, decision)
-        if asked:
-            how = "deleted after the drain timeout" if decision.force else "evicted"
-            out.events.append(Event("PodsEvicted", f"{name}: {asked} pods {how}"))
-        return False
+    def _drain(self, moving: Sequence[Draining], view: observe.View, out: Report) -> bool:
+        """One drain step for each of `moving`, their API calls side by side; True when some
+        node changed state (kept, back in service, released or lent)."""
+        if not moving:
+            return False
+        decided = [
+            (
+                node,
+                drain.decide(
+                    node.pods,
+                    view.live.status,
+                    view.unit_pods,
+                    nodes.drain_started(view.node_objects.get(node.name, {})) or self.now,
+                    self.now,
+                    self.timeout,
+                ),
+            )
+            for node in moving
+        ]
+        aborted = [n.name for n, d in decided if d.abort]
+        back = [n.name for n, d in decided if d.done and n.reclaim and not d.abort]
+        done = [n.name for n, d in decided if d.done and not n.reclaim and not d.abort]
+        evicting = [(n, d) for n, d in decided if not d.done and not d.abort]
+        marked = self.kube.each(lambda name: nodes.mark_ready(self.kube, name), aborted + back)
+        kept = [n for n, ok in zip(aborted, marked, strict=False) if ok]
+        out.note(Action.KEPT, kept, "DrainCancelled", "a live unit's pod is on the node")
+        returned = [n for n, ok in zip(back, marked[len(aborted) :], strict=True) if ok]
+        out.note(Action.READY, returned, "NodesReclaimed", "back from training, in service")
+        gone = self.prov.release(self.pool, done) if done else []
+        action = Action.LENT if self.lending else Action.RELEASED
+        verb = "lent to training" if self.lending else "released"
+        out.note(action, gone, "NodesLent" if self.lending else "NodesReleased", verb)
+        asked = drain.carry_out_all(self.kube, [d for _, d in evicting])
+        for (node, decision), count in zip(evicting, asked, strict=True):
+            if count:
+                how = "deleted after the drain timeout" if decision.force else "evicted"
+                out.events.append(Event("PodsEvicted", f"{node.name}: {count} pods {how}"))
+        return bool(aborted or returned or gone)
 
     def _act(self, plan: sizing.Plan, view: observe.View, out: Report) -> None:
-        kept = [n for n in plan.keep if nodes.mark_ready(self.kube, n)]
+        ready = self.kube.each(lambda name: nodes.mark_ready(self.kube, name), plan.keep)
+        kept = [n for n, ok in zip(plan.keep, ready, strict=True) if ok]
         out.note(Action.KEPT, kept, "NodesKept", f"drain stopped, needed again: {plan.reason}")
         if plan.reclaim:
             back = self.prov.reclaim(self.pool, plan.reclaim)
             out.note(Action.RECLAIMED, back, "NodesReclaiming", f"reclaiming: {plan.reason}")
-        cordoned = [n for n in plan.drain if nodes.mark_draining(self.kube, n, self.now)]
+        marked = self.kube.each(
+            lambda name: nodes.mark_draining(self.kube, name, self.now), plan.drain
+        )
+        cordoned = [n for n, ok in zip(plan.drain, marked, strict=True) if ok]
         verb = "draining to lend" if self.lending else "draining to release"
         out.note(Action.DRAINING, cordoned, "NodesDraining", f"{verb}: {plan.reason}")
         on_nodes = pods_on_nodes(self.kube, cordoned)
-        for name in cordoned:
-            self._drain(name, on_nodes[name], view, out)
+        self._drain([Draining(name, on_nodes[name]) for name in cordoned], view, out)
