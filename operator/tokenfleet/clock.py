@@ -30,6 +30,23 @@ def speed(clock: Clock) -> float:
     return 1.0 / real if real > 0 else 1.0
 
 
+def real_epoch(clock: Clock, at: dt.datetime) -> float | None:
+    """The real (epoch) instant at which `clock` read `at`: where Prometheus, which keeps real
+    time, stored what happened then. None for a clock that does not run in real time."""
+    real_per_clock = clock.real_seconds(1.0)
+    if real_per_clock <= 0:
+        return None
+    return time.time() - (clock.now() - at).total_seconds() * real_per_clock
+
+
+def clock_instant(clock: Clock, epoch: float) -> dt.datetime | None:
+    """What `clock` read at the real (epoch) instant `epoch`: the inverse of `real_epoch`."""
+    real_per_clock = clock.real_seconds(1.0)
+    if real_per_clock <= 0:
+        return None
+    return clock.now() - dt.timedelta(seconds=(time.time() - epoch) / real_per_clock)
+
+
 class WallClock:
     """The real time."""
 

@@ -9,33 +9,19 @@ created is gone afterwards."""
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 import pathlib
-import subprocess
-from collections.abc import Iterator
 
 import pytest
 from tests.support import cluster as cluster_support
+from tests.support.replay import options
 
 from tokenfleet.demo import driver
 from tokenfleet.kube import client as kube_client
 
 pytestmark = pytest.mark.integration
 
-TRACE = cluster_support.ROOT / "traces" / "api-avgday-1d.csv"
-SAMPLE = cluster_support.ROOT / "manifests" / "samples" / "deepseek-v3.yaml"
 HOURS = 3
-
-
-@pytest.fixture
-def demo_prometheus() -> Iterator[None]:
-    """The demo keeps its stack for the checks below (keep=True); its Prometheus is stopped
-    afterwards, so the test run leaves no process behind."""
-    yield
-    subprocess.run(
-        ["bash", str(cluster_support.HACK / "prometheus-down.sh")], check=False, capture_output=True
-    )
 
 
 def test_a_short_replay_scales_the_fleet_and_reports_its_economics(
@@ -45,20 +31,7 @@ def test_a_short_replay_scales_the_fleet_and_reports_its_economics(
     tmp_path: pathlib.Path,
 ) -> None:
     out = io.StringIO()
-    result = driver.run(
-        driver.Options(
-            trace=TRACE,
-            sample=SAMPLE,
-            speed=288,
-            start=dt.datetime(2025, 1, 6, tzinfo=dt.UTC),
-            warmup_seconds=14400,
-            namespace="tokenfleet-e2e",
-            out=tmp_path,
-            keep=True,
-            duration_seconds=HOURS * 3600,
-        ),
-        out,
-    )
+    result = driver.run(options("tokenfleet-e2e", tmp_path, HOURS), out)
     text = out.getvalue()
     figures = result.summary
 

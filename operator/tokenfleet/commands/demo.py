@@ -70,6 +70,13 @@ def register(subparsers: Any) -> None:
         help="clock seconds run before the trace starts, not counted, at its first minute's "
         "demand: the fleet is sized for it when the trace begins (default 14400)",
     )
+    parser.add_argument(
+        "--restart-at",
+        type=float,
+        default=float(_env("restart_at", "0")) or None,
+        help="stop the operator at this hour of the trace and start a new one, as after a "
+        "crash: it rebuilds the planner's memory and takes up the books from Prometheus",
+    )
     parser.add_argument("--namespace", default=_env("namespace", "tokenfleet-demo"))
     parser.add_argument(
         "--out",
@@ -107,6 +114,7 @@ def run(args: argparse.Namespace) -> int:
         out=args.out,
         keep=args.keep,
         duration_seconds=args.hours * 3600 if args.hours else None,
+        restart_at_seconds=args.restart_at * 3600 if args.restart_at else None,
     )
     try:
         driver.run(opts)

@@ -12,6 +12,11 @@ through it too, so what they check is what the operator does). What is posted:
 - the units now, and the planner's decision.
 The ledger prices tokens under the deployment's PricingPlan and returns cost per million tokens
 and margin for status.
+
+After a restart the books go on from where the previous operator's stopped (`take_up`): the
+ledger carried its counters over (`metrics.carryover`), and the tracker's baseline is the
+engines' counters as they were read for the last round it exported, so the next round counts
+exactly what nobody booked yet.
 """
 
 from __future__ import annotations
@@ -77,9 +82,26 @@ class Accountant:
         """The deployment as engine pods and their metrics name it."""
         self.tracker = engine_tokens.Tracker()
         self.last: dt.datetime | None = None
+        self._opened = False
         self.read: dict[str, dt.datetime] = {}
         """Per role, when its counters were last read: a step without a reading books no
         tokens, and the next reading's (which holds them all) are priced over both steps."""
+
+    @property
+    def opened(self) -> bool:
+        """Whether a step or a take-up opened the books already."""
+        return self._opened or self.last is not None
+
+    def take_up(self, baseline: counters.Round, since: dt.datetime | None) -> None:
+        """Open the books where a previous operator's stopped: `baseline` is the round its last
+        exported books were read from (counted as already booked), and node time accrues again
+        from `since` (its last scrape)."""
+        self.tracker.observe({k: v for k, v in baseline.readings.items() if self._mine(k)})
+        self.last = since
+        self._opened = True
+
+    def _mine(self, key: engine_tokens.PodKey) -> bool:
+        return (key.namespace, key.deployment) == (self.namespace, self.label)
 
     def served(
         self, spec: infd_api.InferenceDeploymentSpec, round_: counters.Round | None
@@ -88,12 +110,8 @@ class Accountant:
         other deployments in the round are ignored."""
         if round_ is None:
             return {}
-
-        def mine(key: engine_tokens.PodKey) -> bool:
-            return (key.namespace, key.deployment) == (self.namespace, self.label)
-
-        readings = {key: reading for key, reading in round_.readings.items() if mine(key)}
-        live = {key for key in round_.live or () if mine(key)}
+        readings = {k: reading for k, reading in round_.readings.items() if self._mine(k)}
+        live = {key for key in round_.live or () if self._mine(key)}
         counted = self.tracker.observe(readings, live)
         if round_.live is not None:
             self.tracker.forget(live)
@@ -123,18 +141,23 @@ class Accountant:
         read_since = {role: self.read.get(role, since) for role in served}
         self.read.update(dict.fromkeys(served, at))
         held = units(spec, status)
-        bookkeeping.post(
-            self.ledger,
-            bookkeeping.Deployment(
-                self.namespace, self.name, spec, pool_name, pool, plan_name, plan
-            ),
-            served,
-            held,
-            since,
-            at,
-            committed=committed(spec, held, pool.committed_nodes),
-            served_since=read_since,
-        )
+        # A scrape sees a round's tokens together with the instant they were read at, or
+        # neither: a restarted operator takes its books up from that pair.
+        with self.ledger.atomically():
+            bookkeeping.post(
+                self.ledger,
+                bookkeeping.Deployment(
+                    self.namespace, self.name, spec, pool_name, pool, plan_name, plan
+                ),
+                served,
+                held,
+                since,
+                at,
+                committed=committed(spec, held, pool.committed_nodes),
+                served_since=read_since,
+            )
+            if round_ is not None and round_.read_at is not None:
+                self.ledger.set_books_read_at(self.namespace, self.name, round_.read_at)
         if decision is not None:
             self.ledger.observe_plan(self.namespace, self.name, decision)
         return self.ledger.figures(self.namespace, self.name, at)

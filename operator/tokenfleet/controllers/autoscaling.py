@@ -4,8 +4,9 @@ Every `autoscaling.intervalSeconds` of the process clock: read signals (Promethe
 engine pods' /metrics directly), hand the pure planner an observation (demand per role, units
 ready and starting, the pool's node budget), record its decision in status.lastDecision with an
 event and a metric, and have the unit reconciler act on it at once. The planner's memory (its
-demand history, for the forecast) lives in the daemon and is rebuilt from signals after a
-restart; a missing or absurd signal makes the planner hold its last decision.
+demand history, for the forecast) lives in the loop; a restarted operator rebuilds it from the
+demand Prometheus kept over the forecast's look-back (`remember`), so a restart does not cost
+the forecast its days. A missing or absurd signal makes the planner hold its last decision.
 """
 
 from __future__ import annotations
@@ -61,6 +62,8 @@ class Autoscaler:
         self._source: source.SignalSource | None = None
         self._source_url: str | None = None
         self.last_units: dict[str, int] | None = None
+        self.remembered = False
+        """Whether the planner's memory was rebuilt from history (once, at the first step)."""
         self.books = accounting.Accountant(ctx.ledger, namespace, name)
         self.counters = counters.Reader(namespace, naming.label_value(name))
 
@@ -143,11 +146,16 @@ class Autoscaler:
         if not url:  # the direct scrape needs the pods; Prometheus finds them itself
             await asyncio.to_thread(self._refresh_targets, spec)
         sample = await self._signal_source(url).sample()
+        if url and not self.books.opened:
+            await self._take_up_books(url)
         readings = await self.counters.read(url, self._source)
         now = self.ctx.clock.now()
         decision = None
         if spec.autoscaling.enabled:
             cfg = planner_config.from_resources(spec, pool_name, pool)
+            if not self.remembered:
+                self.remembered = True
+                self.state = await self.remember(cfg, self._signal_source(url), now, body)
             budget = await asyncio.to_thread(self._node_budget, pool_name, pool)
             observation = observe(
                 sample, self.namespace, self.name, spec, body.get("status"), now, budget
@@ -166,6 +174,74 @@ class Autoscaler:
         economics = books.to_status() if books is not None else None
         await asyncio.to_thread(self._record, body, decision, economics)
         return decision
+
+    async def _take_up_books(self, url: str) -> None:
+        """Open the books where a previous operator's stopped, when it left any (see
+        `accounting.Accountant.take_up`)."""
+        read_at = self.ctx.ledger.books_read_at(self.namespace, self.name)
+        if read_at is None:
+            return
+        baseline = await self.counters.at(url, read_at)
+        if baseline is None:
+            log.warning(
+                "%s/%s: the books' last round could not be read again; they open at the next one",
+                self.namespace,
+                self.name,
+            )
+            return
+        self.books.take_up(baseline, self.ctx.ledger.resumed_at(self.namespace, self.name))
+        log.info(
+            "%s/%s: books taken up from %d engine pods as read at %.3f",
+            self.namespace,
+            self.name,
+            len(baseline.readings),
+            read_at,
+        )
+
+    async def remember(
+        self,
+        cfg: planner_config.PlannerConfig,
+        signals: source.SignalSource,
+        now: dt.datetime,
+        body: Mapping[str, Any],
+    ) -> planner_state.PlannerState:
+        """The planner's state after seeing the demand `signals` kept over the forecast's
+        look-back, one reading per decision interval: after a restart the forecast goes on
+        from the days it had seen. The state as it is when the source keeps no history (the
+        direct scrape) or holds none for this deployment (a first start).
+
+        It reads days of history once, at the first step; that step takes a second or so
+        longer than the others.
+        """
+        read = getattr(signals, "history", None)
+        if read is None:
+            return self.state
+        since = now - dt.timedelta(days=cfg.autoscaling.forecast.lookback_days)
+        every = float(cfg.autoscaling.interval_seconds)
+        snapshots = await asyncio.to_thread(read, since, every)
+        deployment = naming.label_value(self.name)
+        samples: dict[str, list[tuple[dt.datetime, float]]] = {}
+        for snap in snapshots:
+            for role in cfg.roles:
+                seen = snap.role(self.namespace, deployment, role.name)
+                demand = seen.demand_tokens_per_second if seen is not None else None
+                if demand is not None:
+                    samples.setdefault(role.name, []).append((snap.sampled_at, demand))
+        if not samples:
+            return self.state
+        first = min(points[0][0] for points in samples.values())
+        hours = (now - first).total_seconds() / 3600
+        count = sum(len(points) for points in samples.values())
+        message = f"planner memory rebuilt from {count} demand readings over the last {hours:.1f} h"
+        log.info("%s/%s: %s", self.namespace, self.name, message)
+        await asyncio.to_thread(
+            self.ctx.kube.event,
+            {"apiVersion": common.API_VERSION, "kind": "InferenceDeployment", **body},
+            "PlannerMemoryRestored",
+            message,
+            now_rfc3339=self.ctx.now_rfc3339(),
+        )
+        return decide.seed(cfg, samples)
 
     def _plan(
         self, spec: infd_api.InferenceDeploymentSpec

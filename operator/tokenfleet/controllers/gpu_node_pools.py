@@ -48,9 +48,12 @@ class PoolObserver(Protocol):
         desired: int | None = None,
         use: idle.NodeUse | None = None,
         seconds: float = 0,
+        at: dt.datetime | None = None,
     ) -> Decimal: ...
 
     def forget_pool(self, pool: str) -> None: ...
+
+    def pool_resumed_at(self, pool: str) -> dt.datetime | None: ...
 
 
 class Reconciler:
@@ -133,11 +136,18 @@ class Reconciler:
     ) -> None:
         if self.observer is None:
             return
-        last = self._seen.get(name)
+        # After a restart the pool's cost accrues from the previous operator's last scrape.
+        last = self._seen.get(name) or self.observer.pool_resumed_at(name)
         self._seen[name] = now
         seconds = max(0.0, (now - last).total_seconds()) if last else 0.0
         self.observer.observe_pool(
-            name, spec, counts, desired=desired, use=status.node_use(counts), seconds=seconds
+            name,
+            spec,
+            counts,
+            desired=desired,
+            use=status.node_use(counts),
+            seconds=seconds,
+            at=now,
         )
 
     def _failed(

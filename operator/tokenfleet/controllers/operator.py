@@ -29,7 +29,7 @@ from tokenfleet.controllers import context as context_mod
 from tokenfleet.controllers import settings as settings_mod
 from tokenfleet.controllers import ticker as ticker_mod
 from tokenfleet.kube import client as kube_client
-from tokenfleet.metrics import exporter
+from tokenfleet.metrics import carryover, exporter
 from tokenfleet.nodepools import metrics as pool_metrics
 
 log = logging.getLogger(__name__)
@@ -113,6 +113,9 @@ async def serve(op: Operator, stop_flag: asyncio.Event | None = None) -> None:
         )
     )
     settings = op.ctx.settings
+    if settings.prometheus_url and settings.carry_over_books:
+        # Before /metrics serves: a scrape of zeros would read as a reset of every counter.
+        await asyncio.to_thread(carry_over, op.ctx.ledger, settings.prometheus_url)
     serving = (
         op.ctx.ledger.serve(settings.metrics_port, settings.metrics_host)
         if settings.metrics_port
@@ -136,6 +139,18 @@ async def _kopf(op: Operator, stop_flag: asyncio.Event | None) -> None:
         stop_flag=stop_flag,
         memo=kopf.Memo(ctx=op.ctx),
     )
+
+
+def carry_over(ledger: exporter.FleetLedger, url: str) -> None:
+    """Take up the books a previous operator left in Prometheus (`metrics.carryover`)."""
+    carried = carryover.read(url)
+    if carried:
+        taken = ledger.carry_over(carried)
+        log.info(
+            "books carried over from Prometheus: %d counters, %d deployments' token books",
+            taken,
+            len(carried.read_at),
+        )
 
 
 class InThread:

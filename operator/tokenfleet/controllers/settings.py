@@ -58,6 +58,10 @@ class Settings:
     """Address /metrics binds to."""
     prometheus_url: str | None = None
     """Prometheus to read signals from when a deployment names none; None = scrape engine pods."""
+    carry_over_books: bool = True
+    """At start-up, take up the books a previous operator left in `prometheus_url` (its last
+    scraped counters, and its engines' counters where its token books stopped), so a restart
+    loses no token and no cost; `metrics.carryover` says how."""
     signal_window_seconds: float = 60.0
     """Rate window of Prometheus signals, in real seconds: a few scrape intervals. A fast demo
     clock wants it short (each real second is minutes of clock time)."""

@@ -53,6 +53,9 @@ class Options:
     keep: bool
     duration_seconds: float | None = None
     """Replay only this much of the trace (clock seconds); the whole trace when None."""
+    restart_at_seconds: float | None = None
+    """Stop the operator at this trace second and start a new one, as after a crash: it must
+    rebuild the planner's memory and take up the books from Prometheus."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,6 +69,9 @@ class Result:
     loop does (`signal`)."""
     signal: replay.Signal
     timing: list[timing.LoopTiming]
+    restarted: str | None = None
+    """What the restarted operator said it rebuilt (its PlannerMemoryRestored event), or None:
+    no restart, or it rebuilt nothing."""
 
 
 LINGER_SCRAPES = 5
@@ -168,6 +174,11 @@ class Progress:
             self.stream.write(line + "\n")
             self.stream.flush()
 
+    def note(self, text: str) -> None:
+        """A line of its own, above the status line."""
+        self.stream.write(("\r" + " " * 160 + "\r" if self.tty else "") + text + "\n")
+        self.stream.flush()
+
     def close(self) -> None:
         if self.tty:
             self.stream.write("\n")
@@ -247,6 +258,45 @@ def _timing_snapshot(registry: CollectorRegistry) -> tuple[dict[str, Any], dict[
         _histograms(registry, loop_metrics.RECONCILE_SECONDS),
         _histograms(registry, loop_metrics.LAG_SECONDS),
     )
+
+
+Timing = tuple[dict[str, Any], dict[str, Any]]
+
+
+def _timing_since(now: Timing, before: Timing) -> Timing:
+    """What the step and lag histograms counted since `before`, per loop."""
+    return (
+        {k: timing.difference(v, before[0].get(k, {})) for k, v in now[0].items()},
+        {k: timing.difference(v, before[1].get(k, {})) for k, v in now[1].items()},
+    )
+
+
+def _timing_sum(a: Timing, b: Timing) -> Timing:
+    """Two spans' counts together (an operator's, then its successor's)."""
+
+    def add(x: dict[str, Any], y: dict[str, Any]) -> dict[str, Any]:
+        out = {k: dict(v) for k, v in x.items()}
+        for loop, buckets in y.items():
+            mine = out.setdefault(loop, {})
+            for bound, count in buckets.items():
+                mine[bound] = mine.get(bound, 0.0) + count
+        return out
+
+    return add(a[0], b[0]), add(a[1], b[1])
+
+
+def _memory_event(kube: kube_client.Kube, namespace: str, name: str) -> str | None:
+    """The message of the deployment's newest PlannerMemoryRestored event, if any."""
+    found = [
+        e
+        for e in kube.list("v1", "Event", namespace, fresh=True)
+        if e.get("reason") == "PlannerMemoryRestored"
+        and (e.get("involvedObject") or {}).get("name") == name
+    ]
+    if not found:
+        return None
+    newest = max(found, key=lambda e: str(e.get("lastTimestamp") or ""))
+    return str(newest.get("message") or "")
 
 
 def _role_units(status: Mapping[str, Any] | None) -> dict[str, int]:
@@ -366,20 +416,19 @@ def run(opts: Options, out: TextIO = sys.stdout) -> Result:
                 sim_port,
             )
         )
-        op = operator.build(
-            settings.Settings(
-                kubeconfig=str(cluster.kubeconfig),
-                metrics_port=metrics_port,
-                metrics_host="127.0.0.1",
-                # Signals through Prometheus: a few queries a step instead of a scrape of every
-                # engine pod; a short window, as each real second is minutes of clock time.
-                prometheus_url=prom.url,
-                signal_window_seconds=SIGNAL_WINDOW_SECONDS,
-                reconcile=settings.ReconcileSettings(min_real_interval=0.25),
-            ),
-            clock=clock,
-            kube=kube,
+        operator_settings = settings.Settings(
+            kubeconfig=str(cluster.kubeconfig),
+            metrics_port=metrics_port,
+            metrics_host="127.0.0.1",
+            # Signals through Prometheus: a few queries a step instead of a scrape of every
+            # engine pod; a short window, as each real second is minutes of clock time.
+            prometheus_url=prom.url,
+            signal_window_seconds=SIGNAL_WINDOW_SECONDS,
+            reconcile=settings.ReconcileSettings(min_real_interval=0.25),
+            # A Prometheus kept from an earlier run holds that run's books: start from zero.
+            carry_over_books=False,
         )
+        op = operator.build(operator_settings, clock=clock, kube=kube)
         prom.set_targets("operator", [f"127.0.0.1:{metrics_port}"], {"job": "tokenfleet"})
         # One target for every simulated engine pod (each series carries its pod's labels).
         prom.set_targets(
@@ -387,8 +436,13 @@ def run(opts: Options, out: TextIO = sys.stdout) -> Result:
             [f"127.0.0.1:{sim_port}"],
             {"job": "engines", "__metrics_path__": "/fleet/metrics"},
         )
-        exits.enter_context(operator.InThread(op))
+        running = [operator.InThread(op).__enter__()]
+        exits.callback(lambda: running[0].__exit__(None, None, None))
         exits.enter_context(_fleet(kube, docs, opts.namespace))
+        restart_at = opts.restart_at_seconds
+        restarted: str | None = None
+        timing_before: tuple[dict[str, Any], dict[str, Any]] = ({}, {})
+        """What the loops counted under operators stopped since the day began."""
 
         account = late.LateTokens(trace, unit_capacity)
         progress = Progress(out)
@@ -426,9 +480,28 @@ def run(opts: Options, out: TextIO = sys.stdout) -> Result:
             )
             if t >= day:
                 break
+            if restart_at is not None and t >= restart_at:
+                restart_at = None
+                timing_before = _timing_sum(
+                    timing_before,
+                    _timing_since(_timing_snapshot(op.ctx.ledger.registry), timing_start),
+                )
+                timing_start = ({}, {})
+                running[0].__exit__(None, None, None)
+                op = operator.build(
+                    dataclasses.replace(operator_settings, carry_over_books=True),
+                    clock=clock,
+                    kube=kube,
+                )
+                running[0] = operator.InThread(op).__enter__()
+                progress.note(f"{stamp}  operator stopped and started again")
         progress.close()
         real_end = time.time()
-        timing_end = _timing_snapshot(op.ctx.ledger.registry)
+        timing_end = _timing_sum(
+            timing_before, _timing_since(_timing_snapshot(op.ctx.ledger.registry), timing_start)
+        )
+        if opts.restart_at_seconds is not None:
+            restarted = _memory_event(kube, opts.namespace, name)
         books = books_over(books_start, _booked(op.ctx.ledger.registry), opts.trace, opts.start)
         time.sleep(3)  # one more scrape of the final counters
         assert real_start is not None
@@ -445,14 +518,12 @@ def run(opts: Options, out: TextIO = sys.stdout) -> Result:
             pool.spec.cost.currency,
         )
         print(summary.render(figures), file=out)
-        loops = timing.timings(
-            {k: timing.difference(v, timing_start[0].get(k, {})) for k, v in timing_end[0].items()},
-            {k: timing.difference(v, timing_start[1].get(k, {})) for k, v in timing_end[1].items()},
-            loop_metrics.LOOPS,
-        )
+        loops = timing.timings(timing_end[0], timing_end[1], loop_metrics.LOOPS)
         sim, signal = simulated(opts, day)
         print(comparison(figures, sim, signal), file=out)
         print(books_line(books), file=out)
+        if opts.restart_at_seconds is not None:
+            print(f"restart: {restarted or 'the planner rebuilt no memory'}", file=out)
         print(timing.render(loops), file=out)
         print(
             timing.verdict(loops, float(infd.spec.autoscaling.interval_seconds), opts.speed),
@@ -466,6 +537,7 @@ def run(opts: Options, out: TextIO = sys.stdout) -> Result:
             simulated=sim,
             signal=signal,
             timing=loops,
+            restarted=restarted,
         )
 
 

@@ -39,7 +39,9 @@ def _add(fam: Family, labels: Iterable[str], value: float | Decimal) -> None:
 class LedgerCollector:
     """Yields every metric of `names.ALL` from a ledger, at the clock's now."""
 
-    def __init__(self, books: ledger_mod.Ledger, clock: clocks.Clock, lock: threading.Lock) -> None:
+    def __init__(
+        self, books: ledger_mod.Ledger, clock: clocks.Clock, lock: threading.RLock
+    ) -> None:
         self._books = books
         self._clock = clock
         self._lock = lock
@@ -97,6 +99,10 @@ def _deployment(
         _add(families[names.CONDITION.name], (ns, name, condition), 1 if status else 0)
     if book.as_of is not None:
         _add(families[names.BOOKS_AS_OF.name], (ns, name), book.as_of.timestamp())
+    if book.read_at is not None:
+        _add(families[names.BOOKS_READ.name], (ns, name), book.read_at)
+    if book.cost_as_of is not None:
+        _add(families[names.COST_AS_OF.name], (ns, name), book.cost_as_of.timestamp())
     if found is not None:
         _figures(families, book, found)
 
@@ -154,6 +160,8 @@ def _pool(families: dict[str, Family], pool: ledger_mod.PoolBook) -> None:
     _add(families[names.POOL_COST.name], (pool.name, pool.currency), pool.cost)
     for reason, amount in pool.idle.items():
         _add(families[names.IDLE_COST.name], (pool.name, reason, pool.currency), amount)
+    if pool.as_of is not None:
+        _add(families[names.POOL_COST_AS_OF.name], (pool.name,), pool.as_of.timestamp())
 
 
 def samples(collector: LedgerCollector) -> Iterator[tuple[str, dict[str, str], float]]:

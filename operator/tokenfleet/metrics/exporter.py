@@ -25,8 +25,12 @@ from prometheus_client import exposition, registry
 from tokenfleet import clock as clocks
 from tokenfleet.api import gpu_node_pool, pricing_plan
 from tokenfleet.economics import idle, revenue, tokens
-from tokenfleet.metrics import collector, decisions, figures, ledger, names, window
+from tokenfleet.metrics import carryover, collector, decisions, figures, ledger, names, window
 from tokenfleet.planner import decide
+
+
+def _instant(epoch: float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(epoch, dt.UTC)
 
 
 @dataclasses.dataclass
@@ -55,9 +59,49 @@ class FleetLedger:
         self.clock = clock
         self.registry = metrics_registry
         self.books = ledger.Ledger(span)
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self.collector = collector.LedgerCollector(self.books, clock, self._lock)
         metrics_registry.register(self.collector)
+        self.carried = carryover.Carried()
+        """What a previous operator's books held, once taken up (`carry_over`)."""
+
+    def atomically(self) -> threading.RLock:
+        """Hold it (`with ledger.atomically():`) around several posts that a scrape must see
+        together or not at all: a round's tokens and the instant they were read at."""
+        return self._lock
+
+    def carry_over(self, carried: carryover.Carried) -> int:
+        """Take up a previous operator's books (before any step posts); returns how many
+        counters were carried over."""
+        with self._lock:
+            self.carried = carried
+            taken = self.books.carry_over(carried.samples)
+            self.books.carry_as_of(
+                {k: _instant(v) for k, v in carried.cost_as_of.items()},
+                {k: _instant(v) for k, v in carried.pool_as_of.items()},
+            )
+            for (namespace, deployment), at in carried.read_at.items():
+                self.books.set_books_read_at(namespace, deployment, at)
+            return taken
+
+    def resumed_at(self, namespace: str, deployment: str) -> dt.datetime | None:
+        """The clock instant a previous operator's cost books of the deployment reached, from
+        which this one accrues node time; None when nothing was carried over for it."""
+        at = self.carried.cost_as_of.get((namespace, deployment))
+        return _instant(at) if at is not None else None
+
+    def pool_resumed_at(self, pool: str) -> dt.datetime | None:
+        """`resumed_at` for a pool's cost."""
+        at = self.carried.pool_as_of.get(pool)
+        return _instant(at) if at is not None else None
+
+    def books_read_at(self, namespace: str, deployment: str) -> float | None:
+        """The real instant a previous operator last read the deployment's engine counters."""
+        return self.carried.read_at.get((namespace, deployment))
+
+    def set_books_read_at(self, namespace: str, deployment: str, at: float) -> None:
+        with self._lock:
+            self.books.set_books_read_at(namespace, deployment, at)
 
     def _at(self, at: dt.datetime | None) -> dt.datetime:
         return self.clock.now() if at is None else at
@@ -176,11 +220,13 @@ class FleetLedger:
         desired: int | None = None,
         use: idle.NodeUse | None = None,
         seconds: float = 0,
+        at: dt.datetime | None = None,
     ) -> Decimal:
-        """The pool's counts now; with `use`, what its nodes did (and cost) for `seconds`."""
+        """The pool's counts now; with `use`, what its nodes did (and cost) for the `seconds`
+        up to `at` (now)."""
         with self._lock:
             return self.books.observe_pool(
-                pool, spec, counts, desired=desired, use=use, seconds=seconds
+                pool, spec, counts, desired=desired, use=use, seconds=seconds, at=self._at(at)
             )
 
     def observe_prices(

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
+from typing import Any
 
 from tokenfleet.api import gpu_node_pool, pricing_plan
 from tokenfleet.economics import cost as cost_model
@@ -65,6 +66,10 @@ class DeploymentBook:
     last_served: dict[str, dt.datetime] = dataclasses.field(default_factory=dict)
     as_of: dt.datetime | None = None
     """The clock instant the booked tokens reach (their counters' newest samples)."""
+    read_at: float | None = None
+    """The real instant the engine counters the books reach were read at (Prometheus time)."""
+    cost_as_of: dt.datetime | None = None
+    """The clock instant the booked cost reaches (the end of the last node observation)."""
 
     def role(self, role: str) -> RoleUnits:
         """The role's unit counts, creating its zero label sets when it is new."""
@@ -92,6 +97,8 @@ class PoolBook:
     idle: dict[idle.IdleReason, Decimal] = dataclasses.field(
         default_factory=lambda: dict.fromkeys(idle.IdleReason, Decimal(0))
     )
+    as_of: dt.datetime | None = None
+    """The clock instant its cost is booked up to."""
 
 
 @dataclasses.dataclass
@@ -231,6 +238,7 @@ class Ledger:
         book.cost[cost_key] = book.cost.get(cost_key, Decimal(0)) + spent
         start = at - dt.timedelta(seconds=float(seconds))
         book.window.add(window.Entry(start, at, role, cost=spent))
+        book.cost_as_of = at if book.cost_as_of is None else max(book.cost_as_of, at)
         return spent
 
     def observe_decision(
@@ -270,6 +278,9 @@ class Ledger:
         book = self.deployment(namespace, deployment)
         book.as_of = at if book.as_of is None else max(book.as_of, at)
 
+    def set_books_read_at(self, namespace: str, deployment: str, at: float) -> None:
+        self.deployment(namespace, deployment).read_at = at
+
     def observe_pool(
         self,
         pool: str,
@@ -279,9 +290,10 @@ class Ledger:
         desired: int | None = None,
         use: idle.NodeUse | None = None,
         seconds: float = 0,
+        at: dt.datetime | None = None,
     ) -> Decimal:
         """The pool's node counts now and, when `use` says what its nodes did for the last
-        `seconds`, what that cost and how much of it was idle. Returns the cost."""
+        `seconds` (up to `at`), what that cost and how much of it was idle. Returns the cost."""
         book = self.pools.get(pool)
         if book is None or book.currency != spec.cost.currency:
             book = self.pools[pool] = PoolBook(pool, spec.cost.currency)
@@ -289,6 +301,8 @@ class Ledger:
             book.nodes[state] = getattr(counts, state.value)
         book.desired = desired
         book.max_nodes, book.committed = spec.max_nodes, spec.committed_nodes
+        if at is not None:
+            book.as_of = at if book.as_of is None else max(book.as_of, at)
         if use is None or seconds <= 0:
             return Decimal(0)
         parts = idle.attribute(spec.cost, spec.gpus_per_node, spec.committed_nodes, use, seconds)
@@ -317,6 +331,86 @@ class Ledger:
             return None
         totals = book.window.totals(at)
         return figures_mod.figures(totals, book.currency, book.revenue_currency)
+
+    def carry_over(self, samples: Iterable[tuple[names.Metric, Mapping[str, str], float]]) -> int:
+        """Take up the counters a previous operator exported (`metrics.carryover`): each label
+        set starts from its last value instead of zero, so the day's totals go on across a
+        restart. Where two samples name the same label set (two replicas were scraped), the
+        larger counts. Returns how many label sets were taken up; unknown ones are skipped."""
+        taken = 0
+        for metric, labels, value in samples:
+            try:
+                taken += self._carry(metric, labels, value)
+            except (KeyError, ValueError):
+                continue
+        return taken
+
+    def carry_as_of(
+        self,
+        cost_as_of: Mapping[tuple[str, str], dt.datetime],
+        pool_as_of: Mapping[str, dt.datetime],
+    ) -> None:
+        """The instants carried-over cost books reach, exported again until a step moves them."""
+        for (namespace, deployment), at in cost_as_of.items():
+            if (namespace, deployment) in self.deployments:
+                self.deployments[(namespace, deployment)].cost_as_of = at
+        for pool, at in pool_as_of.items():
+            if pool in self.pools:
+                self.pools[pool].as_of = at
+
+    def _carry(self, metric: names.Metric, labels: Mapping[str, str], value: float) -> int:
+        def at_least(book: dict[Any, Any], key: Any, amount: Any) -> int:
+            book[key] = max(book.get(key, amount), amount)
+            return 1
+
+        exact = Decimal(repr(value))
+        if metric is names.POOL_COST or metric is names.IDLE_COST:
+            name, currency = labels[names.Label.POOL], labels[names.Label.CURRENCY]
+            pool = self.pools.get(name)
+            if pool is None or pool.currency != currency:
+                pool = self.pools[name] = PoolBook(name, currency)
+            if metric is names.POOL_COST:
+                pool.cost = max(pool.cost, exact)
+                return 1
+            return at_least(pool.idle, idle.IdleReason(labels[names.Label.REASON]), exact)
+        book = self.deployment(labels[names.Label.NAMESPACE], labels[names.Label.DEPLOYMENT])
+        if metric is names.TOKENS:
+            role = labels[names.Label.ROLE]
+            book.role(role)
+            book.model = labels[names.Label.MODEL]
+            key = (book.model, role, names.TokenClass(labels[names.Label.TOKEN_CLASS]))
+            return at_least(book.tokens, key, round(value))
+        if metric is names.GPU_SECONDS:
+            key3 = (
+                labels[names.Label.ROLE],
+                labels[names.Label.POOL],
+                names.Commitment(labels[names.Label.COMMITMENT]),
+            )
+            return at_least(book.gpu_seconds, key3, exact)
+        if metric is names.COST:
+            book.currency = labels[names.Label.CURRENCY]
+            cost_key = (labels[names.Label.ROLE], labels[names.Label.POOL], book.currency)
+            return at_least(book.cost, cost_key, exact)
+        if metric is names.REVENUE:
+            book.plan = labels[names.Label.PLAN]
+            book.revenue_currency = labels[names.Label.CURRENCY]
+            revenue_key = (
+                labels[names.Label.MODEL],
+                book.plan,
+                names.RevenueKind(labels[names.Label.KIND]),
+                book.revenue_currency,
+            )
+            return at_least(book.revenue, revenue_key, exact)
+        if metric is names.SCALE_DECISIONS:
+            role = labels[names.Label.ROLE]
+            book.role(role)
+            decision_key = (
+                role,
+                names.Direction(labels[names.Label.DIRECTION]),
+                names.DecisionReason(labels[names.Label.REASON]),
+            )
+            return at_least(book.decisions, decision_key, round(value))
+        return 0
 
     def forget_deployment(self, namespace: str, deployment: str) -> None:
         self.deployments.pop((namespace, deployment), None)

@@ -281,6 +281,27 @@ BOOKS_AS_OF = Metric(
     "The operator's clock instant (Unix seconds) up to which the deployment's tokens are booked: "
     "its engines' newest counter samples, a scrape interval or so behind the clock.",
 )
+COST_AS_OF = Metric(
+    PREFIX + "cost_as_of_seconds",
+    Kind.GAUGE,
+    DEPLOYMENT_LABELS,
+    "The operator's clock instant (Unix seconds) up to which the deployment's cost is booked: "
+    "where a restarted operator accrues it from.",
+)
+POOL_COST_AS_OF = Metric(
+    PREFIX + "pool_cost_as_of_seconds",
+    Kind.GAUGE,
+    (Label.POOL,),
+    "The operator's clock instant (Unix seconds) up to which the pool's cost is booked: where a "
+    "restarted operator accrues it from.",
+)
+BOOKS_READ = Metric(
+    PREFIX + "books_read_timestamp_seconds",
+    Kind.GAUGE,
+    DEPLOYMENT_LABELS,
+    "The real instant (Unix seconds) at which the engine counters the deployment's books reach "
+    "were read from Prometheus: where a restarted operator takes its books up again.",
+)
 OPENCOST_COST_PER_MILLION = Metric(
     "llm_cost_per_million_tokens",
     Kind.GAUGE,
@@ -314,5 +335,8 @@ ALL = (
     CLOCK_SPEED,
     CLOCK_TIME,
     BOOKS_AS_OF,
+    COST_AS_OF,
+    POOL_COST_AS_OF,
+    BOOKS_READ,
     OPENCOST_COST_PER_MILLION,
 )

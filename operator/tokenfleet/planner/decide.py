@@ -181,12 +181,14 @@ def sized(
 def seed(
     cfg: config.PlannerConfig, samples: dict[str, list[tuple[dt.datetime, float]]]
 ) -> st.PlannerState:
-    """A state that has seen `samples` (per role, in time order): for a restart, from history."""
+    """A state that has seen `samples` (per role, in time order): for a restart, from history.
+    Readings `plan` would not use (negative, absurd) are skipped as it skips them."""
     memories = {}
     for role in cfg.roles:
         memory = st.RoleMemory()
         for at, level in samples.get(role.name, []):
-            memory = learn(cfg, role, memory, at.timestamp(), level)
+            if usable(level, role, cfg.tuning.absurd_factor):
+                memory = learn(cfg, role, memory, at.timestamp(), level)
         memories[role.name] = memory
     return st.PlannerState(roles=memories)
 

@@ -53,6 +53,13 @@ within the lookback each must be its own pod in the books, or their counts would
 MIN_LOOKBACK_SECONDS = 60.0
 """The shortest lookback (real seconds) for a pod's last sample: a few scrape intervals."""
 
+SETTLE_SECONDS = 2.0
+"""How long ago (real seconds) a round is evaluated. A scrape's samples carry the instant it
+started but land when it ends; evaluated now, a round could miss a sample that a read at the
+same instant later includes. Read a little in the past, every sample it can see has landed,
+so reading it again at that instant (a restarted operator taking up the books) gives the same
+counters. The books are that much older; their as-of instant says so."""
+
 
 class Counter(enum.StrEnum):
     """The token counters the books read."""
@@ -80,6 +87,9 @@ class Round:
     age_seconds: float | None = None
     """Real seconds between the newest sample read and the read: the books hold what the
     engines had served that long ago (a scrape interval, at most), None when unknown."""
+    read_at: float | None = None
+    """The real instant (Unix seconds) the counters were read at, when the source can read
+    them at a chosen instant again (Prometheus): where a restarted operator's books go on."""
 
 
 def names(counter: Counter) -> list[str]:
@@ -162,7 +172,7 @@ def parse(result: list[dict[str, Any]]) -> dict[engine_tokens.PodKey, exposition
 class Client(Protocol):
     """What `PrometheusCounters` asks of prometheus-api-client's `PrometheusConnect`."""
 
-    def custom_query(self, query: str) -> Any: ...
+    def custom_query(self, query: str, params: dict[Any, Any] = ...) -> Any: ...
 
 
 class PrometheusCounters:
@@ -183,26 +193,37 @@ class PrometheusCounters:
             url=url, timeout=timeout_seconds
         )
 
-    def read(self, lookback_seconds: float = MIN_LOOKBACK_SECONDS) -> Round | None:
-        """One round (blocking); None when Prometheus could not answer (the next round then
-        sees the whole increase, nothing is lost)."""
+    def read(
+        self,
+        lookback_seconds: float = MIN_LOOKBACK_SECONDS,
+        at: float | None = None,
+        now: float | None = None,
+    ) -> Round | None:
+        """One round (blocking), evaluated at the real instant `at` (Prometheus's now when
+        None); its age is counted up to `now` (or `at`). None when Prometheus could not answer
+        (the next round then sees the whole increase, nothing is lost)."""
+        params: dict[str, str] = {"time": f"{at:.3f}"} if at is not None else {}
         try:
             answer = self._client.custom_query(
-                query(self.namespace, self.deployment, lookback_seconds)
+                query(self.namespace, self.deployment, lookback_seconds), params=params
             )
         except (exceptions.PrometheusApiClientException, OSError, ValueError, KeyError):
             return None
         if not isinstance(answer, list):
             return None
-        return Round(parse(answer), age_seconds=self._age())
+        age = self._age(params)
+        if age is not None and at is not None and now is not None:
+            age += max(0.0, now - at)
+        return Round(parse(answer), age_seconds=age, read_at=at)
 
-    def _age(self) -> float | None:
-        """How old the newest prompt-counter sample of the deployment is (real seconds)."""
+    def _age(self, params: dict[str, str]) -> float | None:
+        """How old the newest prompt-counter sample of the deployment is (real seconds) at
+        the instant the round is evaluated at."""
         pattern = "|".join(re.escape(n) for n in names(Counter.PROMPT))
         matchers = selector("", self.namespace, self.deployment)[1:-1]
         expr = f'time() - max(timestamp({{__name__=~"{pattern}",{matchers}}}))'
         try:
-            answer = self._client.custom_query(expr)
+            answer = self._client.custom_query(expr, params=params)
             return max(0.0, float(answer[0]["value"][1]))
         except (exceptions.PrometheusApiClientException, OSError, ValueError, KeyError):
             return None
@@ -227,12 +248,16 @@ class Reader:
         deployment: str,
         connect: Callable[[str], PrometheusCounters] | None = None,
         monotonic: Callable[[], float] = time.monotonic,
+        epoch: Callable[[], float] = time.time,
     ) -> None:
         self.namespace = namespace
         self.deployment = deployment
         """The deployment's label value (`naming.label_value`), as target labels carry it."""
         self._connect = connect or self._prometheus
         self._monotonic = monotonic
+        self._epoch = epoch
+        """Real (Unix) time, which Prometheus keeps: each read is evaluated at a stated
+        instant, so it can be evaluated again there (`at`)."""
         self._prometheus_counters: PrometheusCounters | None = None
         self._last_read: float | None = None
         """When Prometheus last answered (real, monotonic seconds)."""
@@ -251,13 +276,24 @@ class Reader:
         """This step's round: from Prometheus at `url`, else from `source`'s last scrape;
         None when neither could be read."""
         if url:
-            if self._prometheus_counters is None or self._prometheus_counters.url != url:
-                self._prometheus_counters = self._connect(url)
             asked = self._monotonic()
-            found = await asyncio.to_thread(self._prometheus_counters.read, self.lookback())
+            now = self._epoch()
+            found = await asyncio.to_thread(
+                self._counters(url).read, self.lookback(), round(now - SETTLE_SECONDS, 3), now
+            )
             if found is not None:
                 self._last_read = asked
             return found
         if isinstance(source, PodCounters):
             return source.pod_counters()
         return None
+
+    async def at(self, url: str, instant: float) -> Round | None:
+        """The round a read at the real instant `instant` returned (or would have): where a
+        previous operator's books stopped. None when Prometheus could not answer."""
+        return await asyncio.to_thread(self._counters(url).read, MIN_LOOKBACK_SECONDS, instant)
+
+    def _counters(self, url: str) -> PrometheusCounters:
+        if self._prometheus_counters is None or self._prometheus_counters.url != url:
+            self._prometheus_counters = self._connect(url)
+        return self._prometheus_counters

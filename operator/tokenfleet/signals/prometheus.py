@@ -36,6 +36,9 @@ Results = dict[promql.Reading, dict[snapshot.RoleKey, float]]
 PARALLEL_QUERIES = 6
 """Queries of one sample in flight at once."""
 
+MAX_HISTORY_POINTS = 10_000
+"""Points per series a history read asks for at most (Prometheus refuses more than 11,000)."""
+
 
 def parse_vector(result: list[dict[str, Any]]) -> dict[snapshot.RoleKey, float]:
     """An instant-vector answer as values per role; series without role labels or NaN dropped."""
@@ -52,6 +55,20 @@ def parse_vector(result: list[dict[str, Any]]) -> dict[snapshot.RoleKey, float]:
         if math.isfinite(value):
             values[key] = value
     return values
+
+
+def parse_matrix(result: list[dict[str, Any]]) -> dict[float, dict[snapshot.RoleKey, float]]:
+    """A range answer as values per role at each evaluation instant (real epoch seconds)."""
+    out: dict[float, dict[snapshot.RoleKey, float]] = {}
+    for item in result:
+        for point in item.get("values") or []:
+            one = parse_vector([{"metric": item.get("metric", {}), "value": point}])
+            try:
+                at = float(point[0])
+            except (IndexError, TypeError, ValueError):
+                continue
+            out.setdefault(at, {}).update(one)
+    return out
 
 
 def assemble(results: Results, at: dt.datetime, rate_scale: float) -> snapshot.Snapshot:
@@ -141,6 +158,49 @@ class PrometheusSource:
         ) as pool:
             answers = list(pool.map(self._one, readings))
         return dict(zip(readings, answers, strict=True))
+
+    def _range(
+        self, reading: promql.Reading, start: float, end: float, step: float
+    ) -> dict[float, dict[snapshot.RoleKey, float]]:
+        try:
+            answer = self._client.custom_query_range(
+                promql.query(reading, self._window),
+                start_time=dt.datetime.fromtimestamp(start, dt.UTC),
+                end_time=dt.datetime.fromtimestamp(end, dt.UTC),
+                step=f"{step:.3f}",
+            )
+        except (exceptions.PrometheusApiClientException, OSError, ValueError, KeyError):
+            answer = []
+        return parse_matrix(answer)
+
+    def history(self, since: dt.datetime, step_seconds: float) -> list[snapshot.Snapshot]:
+        """What `sample` would have read every `step_seconds` of the clock from `since` until
+        now, oldest first (blocking): the same queries, evaluated at past instants. Empty under
+        a clock that does not run in real time (nothing maps it to Prometheus's time) or when
+        Prometheus holds nothing; a reading that fails is missing from every snapshot.
+
+        One read per reading over the whole span, so it takes about as long as a few samples;
+        the step widens when the span would need more than `MAX_HISTORY_POINTS` points.
+        """
+        start = clocks.real_epoch(self._clock, since)
+        end = clocks.real_epoch(self._clock, self._clock.now())
+        real_per_clock = self._clock.real_seconds(1.0)
+        if start is None or end is None or end <= start or step_seconds <= 0:
+            return []
+        step = max(step_seconds * real_per_clock, (end - start) / MAX_HISTORY_POINTS)
+        readings = self._readings
+        with concurrent.futures.ThreadPoolExecutor(
+            max_workers=PARALLEL_QUERIES, thread_name_prefix="promql"
+        ) as pool:
+            answers = list(pool.map(lambda r: self._range(r, start, end, step), readings))
+        instants = sorted({at for answer in answers for at in answer})
+        out = []
+        for at in instants:
+            results = {r: answer.get(at, {}) for r, answer in zip(readings, answers, strict=True)}
+            when = clocks.clock_instant(self._clock, at)
+            if when is not None:
+                out.append(assemble(results, when, real_per_clock))
+        return out
 
     async def sample(self) -> snapshot.Snapshot:
         results = await asyncio.to_thread(self.query_all)

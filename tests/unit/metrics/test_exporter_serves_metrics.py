@@ -35,6 +35,7 @@ def post_everything(fleet: exporter.FleetLedger) -> None:
         )
     fleet.set_condition(books.NS, books.DEPLOYMENT, "Degraded", False)
     fleet.set_books_as_of(books.NS, books.DEPLOYMENT, books.START)
+    fleet.set_books_read_at(books.NS, books.DEPLOYMENT, books.START.timestamp())
     fleet.observe_pool(
         books.POOL,
         pool,

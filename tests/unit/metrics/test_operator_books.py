@@ -151,20 +151,25 @@ def step_all(
     for i, read in enumerate(reads):
         if i:
             clock.advance(STEP)
-        figures.append(
-            accountant.step(
-                clock.now(),
-                DEPLOYMENT.spec,
-                DEPLOYMENT.pool_name,
-                DEPLOYMENT.pool,
-                DEPLOYMENT.plan_name,
-                DEPLOYMENT.plan,
-                STATUS,
-                read,
-                None,
-            )
-        )
+        figures.append(step(accountant, clock.now(), read))
     return ledger, figures
+
+
+def step(
+    accountant: operator_books.Accountant, at: dt.datetime, read: counters.Round | None
+) -> Any:
+    """One step of the sample deployment, as `Autoscaler.step` posts it."""
+    return accountant.step(
+        at,
+        DEPLOYMENT.spec,
+        DEPLOYMENT.pool_name,
+        DEPLOYMENT.pool,
+        DEPLOYMENT.plan_name,
+        DEPLOYMENT.plan,
+        STATUS,
+        read,
+        None,
+    )
 
 
 def booked(ledger: exporter.FleetLedger) -> tokens.TokenCounts:
@@ -278,7 +283,7 @@ class Scripted:
     def __init__(self, answers: list[Any]) -> None:
         self.answers = answers
 
-    def custom_query(self, query: str) -> Any:
+    def custom_query(self, query: str, params: dict[str, str] | None = None) -> Any:
         if query.startswith("time() - "):
             return []  # the samples' age: unknown here
         assert query == counters.query(books.NS, LABEL)
@@ -381,3 +386,30 @@ def test_a_pod_missing_from_prometheus_for_a_while_is_not_counted_twice() -> Non
         [answer_with(1_000), answer_with(None), answer_with(None), answer_with(1_100)]
     )
     assert booked(ledger) == tokens.TokenCounts(output=100)
+
+
+def test_books_taken_up_after_a_restart_count_from_where_the_last_ones_stopped() -> None:
+    """The previous operator booked up to its last round (read at some instant); the new one
+    takes that round as its baseline, so its first step books exactly the increase since, and
+    node time accrues from the previous operator's last scrape."""
+    key = engine_tokens.PodKey(books.NS, LABEL, "decode", "d0")
+
+    def at(value: float) -> counters.Round:
+        return counters.Round({key: exposition.PodReading(generation_tokens=value)})
+
+    clock = clocks.FakeClock(books.START)
+    ledger = books.ledger(clock)
+    accountant = operator_books.Accountant(ledger, DEPLOYMENT.namespace, DEPLOYMENT.name)
+    assert not accountant.opened
+    last_scrape = clock.now()
+    accountant.take_up(at(5_000), last_scrape)
+    assert accountant.opened
+    clock.advance(STEP)
+    step(accountant, clock.now(), at(5_042))
+    assert booked(ledger) == tokens.TokenCounts(output=42)
+    # The same books as an operator that had run on through both rounds: cost included.
+    continued, _ = step_all([at(5_000), at(5_042)])
+    for role in ("prefill", "decode"):
+        cost = books.value(ledger.text(), "tokenfleet_cost_total", role=role)
+        assert cost is not None and cost > 0
+        assert cost == books.value(continued.text(), "tokenfleet_cost_total", role=role)

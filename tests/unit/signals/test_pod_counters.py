@@ -101,7 +101,7 @@ class Answers:
         self.answer = answer
         self.asked: list[str] = []
 
-    def custom_query(self, query: str) -> Any:
+    def custom_query(self, query: str, params: dict[str, str] | None = None) -> Any:
         self.asked.append(query)
         if isinstance(self.answer, Exception):
             raise self.answer

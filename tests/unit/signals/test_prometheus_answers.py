@@ -7,6 +7,7 @@ query, to pin vector parsing, missing values, failures and the clock-time conver
 from __future__ import annotations
 
 import datetime as dt
+import time
 from typing import Any
 
 import pytest
@@ -30,7 +31,7 @@ class Answers:
         self.by_query = {promql.query(r, 60): a for r, a in by_reading.items()}
         self.asked: list[str] = []
 
-    def custom_query(self, query: str) -> Any:
+    def custom_query(self, query: str, params: dict[str, str] | None = None) -> Any:
         self.asked.append(query)
         answer = self.by_query.get(query, [])
         if isinstance(answer, Exception):
@@ -122,3 +123,47 @@ def test_a_zero_input_rate_has_no_cached_share() -> None:
     }
     role = prometheus.assemble(results, START, 1.0).role("ns", "d", "prefill")
     assert role is not None and role.input_tokens_per_second == 0.0 and role.cached_share is None
+
+
+class Ranges:
+    """Answers query_range: every reading's series holds `points` (real epoch, value)."""
+
+    def __init__(self, points: list[tuple[float, str]]) -> None:
+        self.points = points
+        self.asked: list[tuple[str, dt.datetime, dt.datetime, str]] = []
+
+    def custom_query_range(
+        self, query: str, start_time: dt.datetime, end_time: dt.datetime, step: str
+    ) -> Any:
+        self.asked.append((query, start_time, end_time, step))
+        if query != promql.query(promql.Reading.OUTPUT_RATE, 60):
+            return []
+        return [{"metric": ROLE, "values": [[t, v] for t, v in self.points]}]
+
+
+def test_history_replays_the_readings_at_past_instants_on_the_clocks_own_time() -> None:
+    """A 60x clock: ten minutes of clock history are ten real seconds in Prometheus; each
+    point comes back at the clock instant it stands for, its rate per clock second."""
+    now_real = time.time()
+    clock = clocks.ScaledClock(START, speed=60, anchor=now_real - 100)
+    ranges = Ranges([(now_real - 10.0, "6000"), (now_real - 5.0, "12000")])
+    source = prometheus.PrometheusSource("http://unused", clock, client=ranges)  # type: ignore[arg-type]
+    found = source.history(clock.now() - dt.timedelta(minutes=10), step_seconds=30)
+
+    assert len(ranges.asked) == len(promql.Reading)
+    _, start, end, step = ranges.asked[0]
+    assert (end - start).total_seconds() == pytest.approx(10, abs=1.01)  # whole seconds
+    assert float(step) == pytest.approx(0.5)  # 30 clock seconds at 60x
+    assert [s.sampled_at for s in found] == pytest.approx(
+        [clock.now() - dt.timedelta(minutes=10), clock.now() - dt.timedelta(minutes=5)],
+        abs=dt.timedelta(seconds=30),
+    )
+    key = snapshot.RoleKey("ns", "dsv3", "prefill")
+    assert [s.roles[key].output_tokens_per_second for s in found] == [100.0, 200.0]
+
+
+def test_history_is_empty_on_a_clock_that_does_not_run_in_real_time() -> None:
+    ranges = Ranges([(1.0, "1")])
+    source = prometheus.PrometheusSource("http://unused", clocks.FakeClock(START), client=ranges)  # type: ignore[arg-type]
+    assert source.history(START - dt.timedelta(hours=1), step_seconds=30) == []
+    assert ranges.asked == []

@@ -1,0 +1,63 @@
+"""The operator stopped and started again in the middle of a replay, as after a crash: the new
+one has none of the old one's memory (planner state, books, caches). It must rebuild the
+planner's memory from the demand Prometheus kept (a PlannerMemoryRestored event says from how
+much), take up the books where the old one's stopped, and keep the day within the parity
+bounds of the uninterrupted replay (test_demo_loop): late tokens within 0.3 percentage points
+of `tokenfleet simulate` of the same hours, node-hours within 5%, the books within 0.5% of the
+trace's tokens both ways over the span they cover, the restart included."""
+
+from __future__ import annotations
+
+import io
+import pathlib
+import re
+
+import pytest
+from tests.support import cluster as cluster_support
+from tests.support.replay import WARMUP, options
+
+from tokenfleet.demo import driver
+from tokenfleet.signals import prometheus
+
+pytestmark = pytest.mark.integration
+
+HOURS = 2
+RESTART_HOUR = 1.0
+
+
+def test_a_restarted_operator_rebuilds_its_memory_and_loses_no_token(
+    cluster: cluster_support.Cluster,
+    crds_installed: None,
+    demo_prometheus: None,
+    tmp_path: pathlib.Path,
+) -> None:
+    out = io.StringIO()
+    result = driver.run(
+        options("tokenfleet-e2e-restart", tmp_path, HOURS, restart_at_seconds=RESTART_HOUR * 3600),
+        out,
+    )
+    text = out.getvalue()
+
+    # The planner's memory: the warm-up and the first hour, per role, as Prometheus kept them,
+    # a reading per decision interval (or per point of a week read in MAX_HISTORY_POINTS);
+    # a few may be missing at the edges.
+    assert result.restarted is not None, text
+    found = re.search(r"from (\d+) demand readings over the last ([\d.]+) h", result.restarted)
+    assert found is not None, result.restarted
+    hours = float(found.group(2))
+    assert hours == pytest.approx(WARMUP / 3600 + RESTART_HOUR, abs=0.5), result.restarted
+    every = max(30, 7 * 86400 / prometheus.MAX_HISTORY_POINTS)
+    assert int(found.group(1)) >= 2 * 0.9 * hours * 3600 / every, result.restarted
+    assert "books carried over from Prometheus" in (tmp_path / "operator.log").read_text()
+
+    # The day goes on as if nothing happened.
+    sim = result.simulated
+    assert abs(result.summary.late_token_fraction - sim.late_token_fraction) <= 0.003, text
+    assert result.summary.node_hours == pytest.approx(sim.node_hours, rel=0.05), text
+    books = result.books
+    assert books.span[1] - books.span[0] == pytest.approx(HOURS * 3600, rel=0.02), text
+    assert books.booked_input == pytest.approx(books.arrived.input, rel=0.005), text
+    assert books.booked["input_cache_hit"] == pytest.approx(books.arrived.cached, rel=0.005), text
+    assert books.booked["output"] == pytest.approx(books.arrived.output, rel=0.005), text
+    figures = result.summary
+    assert figures.cost == pytest.approx(figures.units_cost + figures.idle_cost, rel=0.02), text
