@@ -61,8 +61,18 @@ TRACES ?= traces
 FLEET ?= manifests/samples/deepseek-v3.yaml
 
 .PHONY: bench
-bench: ## Every policy on every trace in $(TRACES) with the $(FLEET) fleet: node-hours, late tokens, cost, margin
+bench: bench-policies bench-loop ## Both benchmarks below
+
+.PHONY: bench-policies
+bench-policies: ## Every policy on every trace in $(TRACES) with the $(FLEET) fleet: node-hours, late tokens, cost, margin
 	$(VENV)/bin/tokenfleet bench --traces $(TRACES) --fleet $(FLEET)
+
+BENCH_LOOP_HOURS ?= 6
+.PHONY: bench-loop
+bench-loop: ## The live loop on the demo fleet (~400 nodes and pods): p50/p99 step per loop and lag, over $(BENCH_LOOP_HOURS) h of the sample day
+	hack/install-bins.sh >/dev/null
+	hack/install-prometheus.sh
+	$(VENV)/bin/tokenfleet demo --hours $(BENCH_LOOP_HOURS) --out out/bench-loop
 
 .PHONY: install-manifest
 install-manifest: ## Render manifests/install.yaml from the Helm chart (a test fails on drift)
