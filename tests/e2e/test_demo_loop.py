@@ -1,11 +1,11 @@
 """The demo loop end to end, short: `tokenfleet demo` replays the first three hours of the
 one-day trace on the local control plane (KWOK H800 nodes), a real Prometheus and the
 engine-metrics simulator, with the operator's own planner scaling units and its pool growing
-nodes, at the demo's default speed. The live day must keep the simulator's promise: late tokens
-within 0.3 percentage points of `tokenfleet simulate` of the same hours, start and fleet (read
-the way the live loop reads demand at this speed), node-hours within 5%, and the operator's
-books within 0.5% of the trace's tokens both ways. The report is written; everything the demo
-created is gone afterwards."""
+nodes, at the demo's default speed (144x). The live day must keep the simulator's promise: late
+tokens within 0.3 percentage points of `tokenfleet simulate` of the same hours, start and fleet
+(read the way the live loop reads demand at this speed), node-hours within 5%, and the
+operator's books within 0.5% of the trace's tokens both ways. The report is written; everything
+the demo created is gone afterwards."""
 
 from __future__ import annotations
 
@@ -42,7 +42,9 @@ def test_a_short_replay_scales_the_fleet_and_reports_its_economics(
     # The books hold every token that arrived over the span they cover (up to their counters'
     # newest samples, a scrape behind the clock): the trace's, within 0.5% both ways.
     books = result.books
-    assert books.span[1] - books.span[0] == pytest.approx(HOURS * 3600, rel=0.02), text
+    # The span reaches from the books' as-of instant at the start to the one at the end; each
+    # trails the clock by a scrape, the settle and a step, which vary by a few real seconds.
+    assert books.span[1] - books.span[0] == pytest.approx(HOURS * 3600, abs=900), text
     assert books.booked_input == pytest.approx(books.arrived.input, rel=0.005), text
     assert books.booked["input_cache_hit"] == pytest.approx(books.arrived.cached, rel=0.005), text
     assert books.booked["output"] == pytest.approx(books.arrived.output, rel=0.005), text
