@@ -206,8 +206,9 @@ class Autoscaler:
         body: Mapping[str, Any],
     ) -> planner_state.PlannerState:
         """The planner's state after seeing the demand `signals` kept over the forecast's
-        look-back, one reading per decision interval: after a restart the forecast goes on
-        from the days it had seen. The state as it is when the source keeps no history (the
+        look-back, a reading per decision interval (sparser when the look-back would need more
+        than `prometheus.MAX_HISTORY_POINTS`): after a restart the forecast goes on from the
+        days it had seen. The state as it is when the source keeps no history (the
         direct scrape) or holds none for this deployment (a first start).
 
         It reads days of history once, at the first step; that step takes a second or so

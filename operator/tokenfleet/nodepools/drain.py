@@ -118,15 +118,11 @@ def force_delete(kube: kube_client.Kube, pod: Mapping[str, Any]) -> None:
             ) from exc
 
 
-def carry_out(kube: kube_client.Kube, decision: Decision) -> int:
-    """Evict (or, past the timeout, delete) the decided pods; returns how many were asked to go."""
-    return carry_out_all(kube, [decision])[0]
-
-
-def carry_out_all(kube: kube_client.Kube, decisions: Sequence[Decision]) -> list[int]:
-    """`carry_out` for the decisions of several nodes at once, their pods side by side (a
-    scale-down drains dozens of nodes: one at a time, the pool's step would take seconds and
-    the pool could not grow meanwhile). How many pods each decision asked to go."""
+def carry_out(kube: kube_client.Kube, decisions: Sequence[Decision]) -> list[int]:
+    """Evict (or, past the timeout, delete) the pods the decisions of several nodes chose, all
+    side by side (a scale-down drains dozens of nodes: one pod at a time, the pool's step would
+    take seconds and the pool could not grow meanwhile). How many pods each decision asked to
+    go."""
     work = [(i, pod, d.force) for i, d in enumerate(decisions) for pod in d.evict]
 
     def one(item: tuple[int, Obj, bool]) -> bool:

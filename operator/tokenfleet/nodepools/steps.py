@@ -177,7 +177,7 @@ class Step:
         action = Action.LENT if self.lending else Action.RELEASED
         verb = "lent to training" if self.lending else "released"
         out.note(action, gone, "NodesLent" if self.lending else "NodesReleased", verb)
-        asked = drain.carry_out_all(self.kube, [d for _, d in evicting])
+        asked = drain.carry_out(self.kube, [d for _, d in evicting])
         for (node, decision), count in zip(evicting, asked, strict=True):
             if count:
                 how = "deleted after the drain timeout" if decision.force else "evicted"
