@@ -17,7 +17,7 @@ import pathlib
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, TextIO
 
 import httpx
@@ -184,14 +184,48 @@ class Progress:
             self.stream.write("\n")
 
 
-def _prom_query(url: str) -> summary.QueryFn:
-    def query(expr: str, at: float) -> float | None:
-        response = httpx.get(f"{url}/api/v1/query", params={"query": expr, "time": at}, timeout=10)
+def _prom_value(url: str, expr: str) -> float | None:
+    """An expression's value now; None when it returns nothing."""
+    response = httpx.get(f"{url}/api/v1/query", params={"query": expr}, timeout=10)
+    response.raise_for_status()
+    result = response.json()["data"]["result"]
+    return float(result[0]["value"][1]) if result else None
+
+
+def _prom_series(url: str, start: float, end: float) -> summary.SeriesFn:
+    """Expressions' samples between two real times, a point per scrape (fewer on a long run:
+    a range query holds at most 11,000 points)."""
+    step = max(stack.SCRAPE_SECONDS, (end - start) / 10_000)
+
+    def series(expr: str) -> list[tuple[float, float]]:
+        response = httpx.get(
+            f"{url}/api/v1/query_range",
+            params={"query": expr, "start": start, "end": end, "step": step},
+            timeout=60,
+        )
         response.raise_for_status()
         result = response.json()["data"]["result"]
-        return float(result[0]["value"][1]) if result else None
+        return [(float(t), float(v)) for t, v in result[0]["values"]] if result else []
 
-    return query
+    return series
+
+
+BOOKS_WAIT_SECONDS = 120.0
+"""How long the demo waits, after the replay, for the operator's books to reach the day's end
+(a pool step that began before it can run on for tens of real seconds on a busy machine)."""
+
+
+def _wait_for_books(url: str, exprs: Iterable[str], clock_end: float) -> bool:
+    """Wait until every as-of instant in `exprs`, as Prometheus scraped it, reaches
+    `clock_end`; False if they did not within BOOKS_WAIT_SECONDS."""
+    deadline = time.monotonic() + BOOKS_WAIT_SECONDS
+    while True:
+        values = [_prom_value(url, expr) for expr in exprs]
+        if all(v is not None and v >= clock_end for v in values):
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(stack.SCRAPE_SECONDS)
 
 
 def _histograms(registry: CollectorRegistry, name: str) -> dict[str, dict[float, float]]:
@@ -358,6 +392,7 @@ def run(opts: Options, out: TextIO = sys.stdout) -> Result:
     trace = trace_mod.load(opts.trace)
     day = min(trace.seconds, opts.duration_seconds or trace.seconds)
     name = infd.metadata["name"]
+    label = naming.label_value(name)
     roles = dict(infd.spec.roles.items())
     unit_capacity: dict[str, float] = {
         r: s.nodes_per_unit * s.capacity_per_node for r, s in roles.items()
@@ -463,6 +498,9 @@ def run(opts: Options, out: TextIO = sys.stdout) -> Result:
                 if real_start is None:
                     real_start = time.time()
                     timing_start = _timing_snapshot(op.ctx.ledger.registry)
+                if books_start[1] is None:
+                    # Until the books first reach a reading (a starved operator may not have
+                    # read the engines yet), there is nothing to count from.
                     books_start = _booked(op.ctx.ledger.registry)
                 account.charge(max(0.0, t_prev), min(t, day), units)
                 peak_nodes = max(peak_nodes, float(status.get("nodes") or 0))
@@ -502,17 +540,24 @@ def run(opts: Options, out: TextIO = sys.stdout) -> Result:
         )
         if opts.restart_at_seconds is not None:
             restarted = _memory_event(kube, opts.namespace, name)
-        books = books_over(books_start, _booked(op.ctx.ledger.registry), opts.trace, opts.start)
-        time.sleep(3)  # one more scrape of the final counters
         assert real_start is not None
+        day_span = (opts.start.timestamp(), opts.start.timestamp() + day)
+        as_of = {
+            q.as_of
+            for q in summary.queries(opts.namespace, label, pool.spec.gpus_per_node).values()
+        }
+        if not _wait_for_books(prom.url, sorted(as_of), day_span[1]):
+            progress.note(
+                f"the operator's books did not reach the day's end within "
+                f"{BOOKS_WAIT_SECONDS:.0f} s: the figures stop short of it"
+            )
+        books = books_over(books_start, _booked(op.ctx.ledger.registry), opts.trace, opts.start)
         figures = summary.read(
-            _prom_query(prom.url),
+            _prom_series(prom.url, operator_anchor - 5, time.time()),
             opts.namespace,
-            naming.label_value(name),
+            label,
             pool.spec.gpus_per_node,
-            real_start,
-            real_end,
-            day,
+            day_span,
             peak_nodes,
             account.fraction,
             pool.spec.cost.currency,

@@ -71,16 +71,14 @@ def test_the_demo_reads_the_pools_cost_as_the_days_and_prints_its_idle_share() -
         "scale_ups": 80.0,
         "scale_downs": 90.0,
     }
-    start, end = 1_000.0, 2_000.0
-    # Counters already ran before the day: only the difference is the day's.
-    at = {(exprs[name], start): 100.0 for name in day} | {
-        (exprs[name], end): 100.0 + value for name, value in day.items()
-    }
+    day_span = (1_000.0, 87_400.0)
+    # Counters already ran before the day, and each is scraped beside the instant its books
+    # reach: the first at the day's first instant, the second at its last.
+    series = {q.expr: [(1.0, 100.0), (2.0, 100.0 + day[name])] for name, q in exprs.items()}
+    series |= {q.as_of: [(1.0, day_span[0]), (2.0, day_span[1])] for q in exprs.values()}
 
-    def query(expr: str, t: float) -> float | None:
-        return at.get((expr, t))
-
-    got = summary.read(query, "ns", "dsv3", 8, start, end, 86_400, 376, 0.01, "USD")
+    got = summary.read(series.__getitem__, "ns", "dsv3", 8, day_span, 376, 0.01, "USD")
+    assert got.short == ()
     assert got.cost == pytest.approx(97_500.0)
     assert got.idle_cost == pytest.approx(28_080.0)
     assert got.idle_share == pytest.approx(0.288)
@@ -96,8 +94,8 @@ def test_the_demo_reads_the_pools_cost_as_the_days_and_prints_its_idle_share() -
 
 def test_the_days_cost_is_read_from_the_pools_the_deployment_ran_on() -> None:
     exprs = summary.queries("ns", "dsv3", 8)
-    assert exprs["cost"] == (
+    assert exprs["cost"].expr == (
         'sum(tokenfleet_pool_cost_total and on (pool) tokenfleet_cost_total{namespace="ns",'
         'deployment="dsv3"})'
     )
-    assert exprs["idle_cost"].startswith("sum(tokenfleet_idle_cost_total and on (pool) ")
+    assert exprs["idle_cost"].expr.startswith("sum(tokenfleet_idle_cost_total and on (pool) ")
