@@ -191,6 +191,11 @@ BAD: list[tuple[str, dict[str, Any], list[str]]] = [
     (
         "plan currency not ISO 4217",
         _with(PLAN, "spec.currency", "dollars"),
+        ["spec.currency", "Too long: may not be more than 3"],
+    ),
+    (
+        "plan currency in lower case",
+        _with(PLAN, "spec.currency", "usd"),
         ["spec.currency", "should match"],
     ),
     (
@@ -282,6 +287,342 @@ BAD: list[tuple[str, dict[str, Any], list[str]]] = [
 ]
 
 
+LONG = "a" * 100_000
+"""A string no field should hold: what a careless template or a hostile user writes."""
+BIG = 10**18
+"""A number no field should hold."""
+
+
+def _window(**fields: Any) -> list[dict[str, Any]]:
+    """A one-window list; a field given as None is left out."""
+    window = {"name": "night", "start": "16:30", "end": "00:30", "multiplier": 0.5, **fields}
+    return [{k: v for k, v in window.items() if v is not None}]
+
+
+def _lending(**fields: Any) -> dict[str, Any]:
+    return {"type": "lending", "lending": fields}
+
+
+# Hostile objects: unbounded strings, lists and numbers, names Kubernetes itself would refuse
+# when the operator writes a Node or a pod, fractions where whole numbers are meant.
+HOSTILE: list[tuple[str, dict[str, Any], list[str]]] = [
+    (
+        "infd image of 100,000 characters",
+        _with(INFD, "spec.engine.image", LONG),
+        ["spec.engine.image", "Too long"],
+    ),
+    (
+        "infd image with a space",
+        _with(INFD, "spec.engine.image", "engine image:1"),
+        ["spec.engine.image", "should match"],
+    ),
+    (
+        "infd image with an upper-case path",
+        _with(INFD, "spec.engine.image", "Engine:1"),
+        ["spec.engine.image", "should match"],
+    ),
+    (
+        "infd image with a bad digest",
+        _with(INFD, "spec.engine.image", "engine@sha256:xyz"),
+        ["spec.engine.image", "should match"],
+    ),
+    (
+        "infd router image of 100,000 characters",
+        _with(INFD, "spec.router", {"image": LONG}),
+        ["spec.router.image", "Too long"],
+    ),
+    (
+        "infd model name of 100,000 characters",
+        _with(INFD, "spec.model.name", LONG),
+        ["spec.model.name", "Too long"],
+    ),
+    (
+        "infd model name with a newline",
+        _with(INFD, "spec.model.name", "deepseek\nV3"),
+        ["spec.model.name", "should match"],
+    ),
+    (
+        "infd served name with a space",
+        _with(INFD, "spec.model.servedName", "deepseek chat"),
+        ["spec.model.servedName", "should match"],
+    ),
+    (
+        "infd weights volume not a claim name",
+        _with(INFD, "spec.model.weightsVolume", "My_PVC"),
+        ["spec.model.weightsVolume", "should match"],
+    ),
+    (
+        "infd env value of 100,000 characters",
+        _with(INFD, "spec.engine.env", [{"name": "NCCL_DEBUG", "value": LONG}]),
+        ["spec.engine.env[0].value", "Too long"],
+    ),
+    (
+        "infd env name with '='",
+        _with(INFD, "spec.engine.env", [{"name": "A=B", "value": "1"}]),
+        ["spec.engine.env[0].name", "should match"],
+    ),
+    (
+        "infd 5,000 env entries",
+        _with(INFD, "spec.engine.env", [{"name": f"V{i}", "value": "1"} for i in range(5000)]),
+        ["spec.engine.env", "must have at most 128 items"],
+    ),
+    (
+        "infd 300 engine arguments",
+        _with(INFD, "spec.engine.args", ["--x"] * 300),
+        ["spec.engine.args", "must have at most 256 items"],
+    ),
+    (
+        "infd engine argument of 100,000 characters",
+        _with(INFD, "spec.engine.args", [LONG]),
+        ["spec.engine.args[0]", "Too long"],
+    ),
+    (
+        "infd role argument of 100,000 characters",
+        _with(INFD, "spec.roles.decode.args", [LONG]),
+        ["spec.roles.decode.args[0]", "Too long"],
+    ),
+    (
+        "infd cpu not a quantity",
+        _with(INFD, "spec.engine.resources", {"cpu": "lots"}),
+        ["spec.engine.resources.cpu", "should match"],
+    ),
+    (
+        "infd negative memory",
+        _with(INFD, "spec.engine.resources", {"memory": "-1Gi"}),
+        ["spec.engine.resources.memory", "should match"],
+    ),
+    (
+        "infd shared memory of 100,000 characters",
+        _with(INFD, "spec.engine.resources", {"sharedMemory": LONG}),
+        ["spec.engine.resources.sharedMemory", "Too long"],
+    ),
+    (
+        "infd topology key with a space",
+        _with(INFD, "spec.roles.prefill.topologyKey", "rack name"),
+        ["spec.roles.prefill.topologyKey", "should match"],
+    ),
+    (
+        "infd topology key with a 300-character prefix",
+        _with(INFD, "spec.roles.prefill.topologyKey", "a" * 300 + "/rack"),
+        ["spec.roles.prefill.topologyKey", "the prefix before '/' must be at most 253"],
+    ),
+    (
+        "infd pool reference not a name",
+        _with(INFD, "spec.nodePoolRef.name", "H800!"),
+        ["spec.nodePoolRef.name", "should match"],
+    ),
+    (
+        "infd maxUnits of 1e18",
+        _with(INFD, "spec.roles.prefill.maxUnits", BIG),
+        ["spec.roles.prefill.maxUnits", "less than or equal to 10000"],
+    ),
+    (
+        "infd capacityPerNode of 1e18",
+        _with(INFD, "spec.roles.prefill.capacityPerNode", BIG),
+        ["spec.roles.prefill.capacityPerNode", "less than or equal to 10000000"],
+    ),
+    (
+        "infd fractional capacityPerNode",
+        _with(INFD, "spec.roles.decode.capacityPerNode", 2.5),
+        ["spec.roles.decode.capacityPerNode", "must be of type integer"],
+    ),
+    (
+        "infd warm-up of 1e9 seconds",
+        _with(INFD, "spec.roles.decode.warmupSeconds", 10**9),
+        ["spec.roles.decode.warmupSeconds", "less than or equal to 86400"],
+    ),
+    (
+        "infd 1e9 redundant experts",
+        _with(INFD, "spec.roles.decode.redundantExperts", 10**9),
+        ["spec.roles.decode.redundantExperts", "less than or equal to 4096"],
+    ),
+    (
+        "infd planner interval of 1e18 seconds",
+        _with(INFD, "spec.autoscaling", {"intervalSeconds": BIG}),
+        ["spec.autoscaling.intervalSeconds", "less than or equal to 3600"],
+    ),
+    (
+        "infd scale-down stabilisation of 1e9 seconds",
+        _with(INFD, "spec.autoscaling", {"scaleDownStabilizationSeconds": 10**9}),
+        ["spec.autoscaling.scaleDownStabilizationSeconds", "less than or equal to 86400"],
+    ),
+    (
+        "infd scrape interval of 1e9 seconds",
+        _with(INFD, "spec.autoscaling", {"signals": {"scrapeIntervalSeconds": 10**9}}),
+        ["spec.autoscaling.signals.scrapeIntervalSeconds", "less than or equal to 3600"],
+    ),
+    (
+        "infd Prometheus URL not http",
+        _with(INFD, "spec.autoscaling", {"signals": {"prometheusUrl": "file:///etc/passwd"}}),
+        ["spec.autoscaling.signals.prometheusUrl", "should match"],
+    ),
+    (
+        "infd schedule floor of 1e9 units",
+        _with(
+            INFD,
+            "spec.autoscaling",
+            {
+                "schedule": {
+                    "entries": [{"start": "08:00", "end": "20:00", "minUnits": {"decode": 10**9}}]
+                }
+            },
+        ),
+        ["minUnits.decode", "less than or equal to 10000"],
+    ),
+    (
+        "infd a million router replicas",
+        _with(INFD, "spec.router", {"replicas": 10**6}),
+        ["spec.router.replicas", "less than or equal to 100"],
+    ),
+    (
+        "pool maxNodes of 1e18",
+        _with(POOL, "spec.maxNodes", BIG),
+        ["spec.maxNodes", "less than or equal to 100000"],
+    ),
+    (
+        "pool provisioning delay of 1e18 seconds",
+        _with(POOL, "spec.provisioningDelaySeconds", BIG),
+        ["spec.provisioningDelaySeconds", "less than or equal to 86400"],
+    ),
+    (
+        "pool GPU-hour price of 1e18",
+        _with(POOL, "spec.cost.onDemandPerGpuHour", BIG),
+        ["spec.cost.onDemandPerGpuHour", "less than or equal to"],
+    ),
+    (
+        "pool 1e9 nodes added a minute",
+        _with(POOL, "spec.scaling", {"maxNodesAddedPerMinute": 10**9}),
+        ["spec.scaling.maxNodesAddedPerMinute", "less than or equal to 100000"],
+    ),
+    (
+        "pool GPU type with a space",
+        _with(POOL, "spec.gpuType", "H800 SXM"),
+        ["spec.gpuType", "should match"],
+    ),
+    (
+        "pool GPU type of 100,000 characters",
+        _with(POOL, "spec.gpuType", LONG),
+        ["spec.gpuType", "Too long"],
+    ),
+    (
+        "pool node label value of 100 characters",
+        _with(POOL, "spec.nodeLabels", {"team": "a" * 100}),
+        ["spec.nodeLabels.team", "Too long"],
+    ),
+    (
+        "pool node label value with a space",
+        _with(POOL, "spec.nodeLabels", {"team": "a b"}),
+        ["spec.nodeLabels.team", "should match"],
+    ),
+    (
+        "pool node label key with '!'",
+        _with(POOL, "spec.nodeLabels", {"bad key!": "x"}),
+        ["spec.nodeLabels", "every key must be a Kubernetes label key"],
+    ),
+    (
+        "pool node label key of 70 characters",
+        _with(POOL, "spec.nodeLabels", {"k" * 70: "x"}),
+        ["spec.nodeLabels", "every key must be a Kubernetes label key"],
+    ),
+    (
+        "pool 65 node labels",
+        _with(POOL, "spec.nodeLabels", {f"l{i}": "x" for i in range(65)}),
+        ["spec.nodeLabels", "must have at most 64 items"],
+    ),
+    (
+        "pool taint key of 100,000 characters",
+        _with(POOL, "spec.nodeTaints", [{"key": LONG}]),
+        ["spec.nodeTaints[0].key", "Too long"],
+    ),
+    (
+        "pool taint key starting with '-'",
+        _with(POOL, "spec.nodeTaints", [{"key": "-gpu"}]),
+        ["spec.nodeTaints[0].key", "should match"],
+    ),
+    (
+        "pool taint value with a space",
+        _with(POOL, "spec.nodeTaints", [{"key": "gpu", "value": "a b"}]),
+        ["spec.nodeTaints[0].value", "should match"],
+    ),
+    (
+        "pool 40 taints",
+        _with(POOL, "spec.nodeTaints", [{"key": f"t{i}"} for i in range(40)]),
+        ["spec.nodeTaints", "must have at most 32 items"],
+    ),
+    (
+        "lending training label key with a space",
+        _with(POOL, "spec.provider", _lending(trainingLabels={"lent to": "training"})),
+        ["spec.provider.lending.trainingLabels", "every key must be a Kubernetes label key"],
+    ),
+    (
+        "lending node selector value of 100,000 characters",
+        _with(POOL, "spec.provider", _lending(nodeSelector={"pool": LONG})),
+        ["spec.provider.lending.nodeSelector.pool", "Too long"],
+    ),
+    (
+        "lending reclaim lead of 1e9 seconds",
+        _with(POOL, "spec.provider", _lending(reclaimLeadSeconds=10**9)),
+        ["spec.provider.lending.reclaimLeadSeconds", "less than or equal to 86400"],
+    ),
+    (
+        "clusterapi namespace not a DNS label",
+        _with(
+            POOL,
+            "spec.provider",
+            {
+                "type": "clusterapi",
+                "clusterAPI": {"namespace": "Bad_NS", "machineDeployment": "md"},
+            },
+        ),
+        ["spec.provider.clusterAPI.namespace", "should match"],
+    ),
+    (
+        "karpenter node pool of 100,000 characters",
+        _with(POOL, "spec.provider", {"type": "karpenter", "karpenter": {"nodePool": LONG}}),
+        ["spec.provider.karpenter.nodePool", "Too long"],
+    ),
+    (
+        "plan output price of 1e18",
+        _with(PLAN, "spec.prices.output", BIG),
+        ["spec.prices.output", "less than or equal to"],
+    ),
+    (
+        "plan window name of 100,000 characters",
+        _with(PLAN, "spec.windows", _window(name=LONG)),
+        ["spec.windows[0].name", "Too long"],
+    ),
+    (
+        "plan window name with a space",
+        _with(PLAN, "spec.windows", _window(name="off peak")),
+        ["spec.windows[0].name", "should match"],
+    ),
+    (
+        "plan fractional percentOff",
+        _with(PLAN, "spec.windows", _window(multiplier=None, percentOff=2.5)),
+        ["spec.windows[0].percentOff", "must be of type integer"],
+    ),
+    (
+        "plan 100 windows",
+        _with(PLAN, "spec.windows", _window() * 100),
+        ["spec.windows", "must have at most 48 items"],
+    ),
+    (
+        "plan window for 100 models",
+        _with(PLAN, "spec.windows", _window(models=["m"] * 100)),
+        ["spec.windows[0].models", "must have at most 64 items"],
+    ),
+    (
+        "plan model name of 100,000 characters",
+        _with(
+            PLAN,
+            "spec.models",
+            [{"model": LONG, "prices": {"inputCacheHit": 1, "inputCacheMiss": 1, "output": 1}}],
+        ),
+        ["spec.models[0].model", "Too long"],
+    ),
+]
+
+
 def _create(cluster: cluster_support.Cluster, namespace: str, obj: dict[str, Any]) -> Any:
     return cluster.kubectl(
         "create",
@@ -296,7 +637,8 @@ def _create(cluster: cluster_support.Cluster, namespace: str, obj: dict[str, Any
 
 
 def test_the_catalogue_of_bad_objects_is_large_enough() -> None:
-    assert len(BAD) >= 15
+    assert len(BAD) >= 30 and len(HOSTILE) >= 50
+    assert len({i for i, _, _ in BAD + HOSTILE}) == len(BAD) + len(HOSTILE)
 
 
 @pytest.mark.integration
@@ -332,7 +674,9 @@ def test_every_sample_is_accepted(
 
 @pytest.mark.integration
 @pytest.mark.parametrize(
-    ("obj", "expected"), [(o, e) for _, o, e in BAD], ids=[i for i, _, _ in BAD]
+    ("obj", "expected"),
+    [(o, e) for _, o, e in BAD + HOSTILE],
+    ids=[i for i, _, _ in BAD + HOSTILE],
 )
 def test_bad_objects_are_rejected_at_admission_with_a_clear_message(
     cluster: cluster_support.Cluster, namespace: str, obj: dict[str, Any], expected: list[str]

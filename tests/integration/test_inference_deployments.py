@@ -223,3 +223,30 @@ def test_deleting_the_deployment_leaves_nothing_behind(
         return out.strip() == ""
 
     wait_for("no StatefulSet, Service, Deployment or pod left", empty, timeout=90)
+
+
+def test_a_missing_pool_is_reported_in_ready_and_an_event_and_the_units_follow_it(
+    cluster: cluster_support.Cluster, fleet: dict[str, Any], running_operator: operator.Operator
+) -> None:
+    ns = fleet["namespace"]
+    infd = copy.deepcopy(fleet["infd"])
+    infd["spec"]["nodePoolRef"]["name"] = "no-such-pool"
+    cluster.kubectl("apply", "-n", ns, "-f", "-", input=yaml.safe_dump(infd))
+
+    def not_found() -> dict[str, Any] | None:
+        conditions = _status(cluster, ns, "deepseek-v3").get("conditions") or []
+        ready = [c for c in conditions if c["type"] == "Ready"]
+        return ready[0] if ready and ready[0]["reason"] == "PoolNotFound" else None
+
+    ready = wait_for("Ready=False, PoolNotFound", not_found, timeout=60)
+    assert ready["status"] == "False"
+    assert "'no-such-pool' does not exist" in ready["message"]
+    events = cluster.kubectl(
+        "get", "events", "-n", ns, "--field-selector", "reason=PoolNotFound", "-o", "name"
+    ).stdout
+    assert events.strip(), "no PoolNotFound event"
+    assert _pods(cluster, ns) == []
+
+    # Pointed at the pool, the same deployment runs its units.
+    cluster.kubectl("apply", "-n", ns, "-f", "-", input=yaml.safe_dump(fleet["infd"]))
+    wait_for("both units ready", lambda: _ready_22(cluster, ns), timeout=90)

@@ -8,10 +8,19 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import re
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, PlainSerializer, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    JsonValue,
+    PlainSerializer,
+    WithJsonSchema,
+)
 from pydantic.alias_generators import to_camel
 from pydantic.config import JsonDict
 
@@ -41,21 +50,123 @@ class Model(BaseModel):
         return self.model_dump(by_alias=True, exclude_none=True, mode="json")
 
 
-def money(description: str, *, default: Decimal | None = None) -> Any:
-    """A non-negative amount of money: Decimal in Python, a JSON number on the wire."""
-    return Field(default=default, description=description, ge=0)
-
+MAX_MONEY = 1_000_000
+"""The most a price may be (per million tokens, or per GPU-hour): far above any real one, far
+below what would overflow a sum of a year of billions of tokens."""
 
 # Money and prices travel as JSON numbers but are computed as Decimal so that sums of
 # billions of tokens at fractions of a cent stay exact.
 Money = Annotated[
     Decimal,
-    WithJsonSchema({"type": "number", "minimum": 0}),
+    Field(ge=0, le=MAX_MONEY),
+    WithJsonSchema({"type": "number", "minimum": 0, "maximum": MAX_MONEY}),
     PlainSerializer(float, return_type=float, when_used="json"),
 ]
 Fraction = Annotated[float, Field(ge=0, le=1)]
 # A Decimal factor (multiplier, percent) that travels as a JSON number.
 Factor = Annotated[Decimal, PlainSerializer(float, return_type=float, when_used="json")]
+
+
+# Kubernetes' own name rules (k8s.io/apimachinery/pkg/util/validation), so that what would fail
+# when the operator writes a Node, a pod or a label is refused when the object is applied.
+DNS_LABEL_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+DNS_SUBDOMAIN_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+LABEL_VALUE_PATTERN = r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$"
+QUALIFIED_NAME_PATTERN = (
+    r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
+    r"([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9]$"
+)
+"""A label key or taint key: an optional DNS-subdomain prefix and '/', then a name of at most
+63 characters."""
+QUALIFIED_NAME_MAX = 253 + 1 + 63
+LABEL_VALUE_MAX = 63
+MAX_LABELS = 64
+"""The most labels (or selector terms) one field may set."""
+# A resource quantity as core/v1 writes it, without a sign: "96", "1500Gi", "64Gi", "0.5".
+QUANTITY_PATTERN = (
+    r"^(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))"
+    r"(([KMGTPE]i)|[numkMGTPE]|([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$"
+)
+# An image reference as the container runtime parses it: [registry[:port]/]path[:tag][@digest].
+IMAGE_PATTERN = (
+    r"^([a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?)*"
+    r"(:[0-9]+)?/)?[a-z0-9]+(([._]|__|-+)[a-z0-9]+)*(/[a-z0-9]+(([._]|__|-+)[a-z0-9]+)*)*"
+    r"(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?"
+    r"(@[A-Za-z][A-Za-z0-9]*([-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?$"
+)
+IMAGE_MAX = 512
+PRINTABLE_PATTERN = r"^[!-~]+$"
+"""Printable ASCII without spaces: model names, hub ids and paths."""
+TEXT_MAX = 512
+"""The longest model name, path or served name."""
+ARG_MAX = 4096
+"""The longest single engine argument or environment value."""
+MAX_ARGS = 256
+MAX_SECONDS = 86_400
+"""The longest delay, timeout or interval a spec may ask for: a day."""
+
+
+PREFIX_RULE: JsonDict = {
+    "rule": "!self.contains('/') || self.indexOf('/') <= 253",
+    "message": "the prefix before '/' must be at most 253 characters",
+}
+
+
+def _prefix_length(key: str) -> str:
+    if len(key.rpartition("/")[0]) > 253:
+        raise ValueError(PREFIX_RULE["message"])
+    return key
+
+
+QualifiedName = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=QUALIFIED_NAME_MAX,
+        pattern=QUALIFIED_NAME_PATTERN,
+        json_schema_extra={"x-kubernetes-validations": [PREFIX_RULE]},
+    ),
+    AfterValidator(_prefix_length),
+]
+"""A label key or taint key, checked as Kubernetes checks one."""
+
+LabelValue = Annotated[str, Field(max_length=LABEL_VALUE_MAX, pattern=LABEL_VALUE_PATTERN)]
+
+
+def _label_keys(labels: dict[str, str]) -> dict[str, str]:
+    for key in labels:
+        if not _valid_label_key(key):
+            raise ValueError(
+                f"label key {key!r} is not a Kubernetes label key (an optional DNS-subdomain "
+                "prefix and '/', then 1-63 letters, digits, '-', '_' or '.', starting and "
+                "ending with a letter or digit)"
+            )
+    return labels
+
+
+def _valid_label_key(key: str) -> bool:
+    prefix, _, _ = key.rpartition("/")
+    return (
+        len(key) <= QUALIFIED_NAME_MAX
+        and len(prefix) <= 253
+        and re.fullmatch(QUALIFIED_NAME_PATTERN[1:-1], key) is not None
+    )
+
+
+LABEL_KEYS_RULE: JsonDict = {
+    "rule": f"self.all(k, size(k) <= {QUALIFIED_NAME_MAX} "
+    f"&& k.matches(r'{QUALIFIED_NAME_PATTERN}') "
+    "&& (!k.contains('/') || k.indexOf('/') <= 253))",
+    "message": "every key must be a Kubernetes label key: an optional DNS-subdomain prefix and "
+    "'/', then 1-63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit",
+}
+
+Labels = Annotated[
+    dict[str, LabelValue],
+    Field(max_length=MAX_LABELS, json_schema_extra={"x-kubernetes-validations": [LABEL_KEYS_RULE]}),
+    AfterValidator(_label_keys),
+]
+"""Node labels or a node selector: Kubernetes label keys and values, at most MAX_LABELS."""
 
 
 class Weekday(enum.StrEnum):
@@ -77,7 +188,12 @@ class Weekday(enum.StrEnum):
 class LocalObjectReference(Model):
     """Names another object of the cluster."""
 
-    name: str = Field(min_length=1, max_length=253, description="Name of the referenced object.")
+    name: str = Field(
+        min_length=1,
+        max_length=253,
+        pattern=DNS_SUBDOMAIN_PATTERN,
+        description="Name of the referenced object.",
+    )
 
 
 class ConditionStatus(enum.StrEnum):

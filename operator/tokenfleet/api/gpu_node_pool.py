@@ -9,6 +9,10 @@ from pydantic import ConfigDict, Field
 
 from tokenfleet.api import common
 
+MAX_NODES = 100_000
+"""The most nodes a pool may hold (and add or release a minute): beyond any GPU cluster built."""
+MAX_TAINTS = 32
+
 
 class ProviderType(enum.StrEnum):
     KWOK = "kwok"
@@ -26,8 +30,13 @@ class TaintEffect(enum.StrEnum):
 class Taint(common.Model):
     """A node taint, as on core/v1 Node."""
 
-    key: str = Field(min_length=1, description="Taint key.")
-    value: str = Field(default="", description="Taint value.")
+    key: common.QualifiedName = Field(description="Taint key.")
+    value: str = Field(
+        default="",
+        max_length=common.LABEL_VALUE_MAX,
+        pattern=common.LABEL_VALUE_PATTERN,
+        description="Taint value.",
+    )
     effect: TaintEffect = Field(
         default=TaintEffect.NO_SCHEDULE, description="NoSchedule, PreferNoSchedule or NoExecute."
     )
@@ -36,14 +45,29 @@ class Taint(common.Model):
 class ClusterAPIProvider(common.Model):
     """Scale a Cluster API MachineDeployment's spec.replicas."""
 
-    namespace: str = Field(min_length=1, description="Namespace of the MachineDeployment.")
-    machine_deployment: str = Field(min_length=1, description="Name of the MachineDeployment.")
+    namespace: str = Field(
+        min_length=1,
+        max_length=63,
+        pattern=common.DNS_LABEL_PATTERN,
+        description="Namespace of the MachineDeployment.",
+    )
+    machine_deployment: str = Field(
+        min_length=1,
+        max_length=253,
+        pattern=common.DNS_SUBDOMAIN_PATTERN,
+        description="Name of the MachineDeployment.",
+    )
 
 
 class KarpenterProvider(common.Model):
     """Bound a Karpenter NodePool by its nvidia.com/gpu limit."""
 
-    node_pool: str = Field(min_length=1, description="Name of the Karpenter NodePool.")
+    node_pool: str = Field(
+        min_length=1,
+        max_length=253,
+        pattern=common.DNS_SUBDOMAIN_PATTERN,
+        description="Name of the Karpenter NodePool.",
+    )
     static_replicas: bool = Field(
         default=False,
         description="Also set spec.replicas (Karpenter static capacity) to the node count.",
@@ -53,25 +77,31 @@ class KarpenterProvider(common.Model):
 class LendingProvider(common.Model):
     """Nodes shared with training: idle ones are lent, and reclaimed ahead of demand."""
 
-    node_selector: dict[str, str] = Field(
+    node_selector: common.Labels = Field(
         default_factory=dict,
         description="Labels that pick the shared nodes; the pool's nodeLabels when empty.",
     )
-    training_labels: dict[str, str] = Field(
+    training_labels: common.Labels = Field(
         default_factory=lambda: {"tokenfleet.io/lent-to": "training"},
         description="Labels put on a lent node (e.g. a Kueue ResourceFlavor's node labels).",
     )
     training_taints: list[Taint] = Field(
-        default_factory=list, description="Taints put on a lent node, removed on reclaim."
+        default_factory=list,
+        max_length=MAX_TAINTS,
+        description="Taints put on a lent node, removed on reclaim.",
     )
     reclaim_lead_seconds: int = Field(
         default=1800,
         ge=0,
+        le=common.MAX_SECONDS,
         description="Reclaim lent nodes this long before a forecast ramp, on top of the "
         "provisioning delay.",
     )
     drain_timeout_seconds: int = Field(
-        default=600, ge=0, description="Longest wait for a node's pods to leave before lending."
+        default=600,
+        ge=0,
+        le=common.MAX_SECONDS,
+        description="Longest wait for a node's pods to leave before lending.",
     )
 
 
@@ -114,7 +144,9 @@ class ProviderSpec(common.Model):
 class GPUCost(common.Model):
     """What a GPU-hour costs us."""
 
-    currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$", description="ISO 4217 currency.")
+    currency: str = Field(
+        default="USD", max_length=3, pattern=r"^[A-Z]{3}$", description="ISO 4217 currency."
+    )
     on_demand_per_gpu_hour: common.Money = Field(
         description="Price of a GPU-hour on an on-demand node, paid only while the node exists."
     )
@@ -129,13 +161,16 @@ class ScalingLimits(common.Model):
     """Bounds on how fast the pool changes."""
 
     max_nodes_added_per_minute: int = Field(
-        default=100, ge=1, description="Most nodes requested per minute."
+        default=100, ge=1, le=MAX_NODES, description="Most nodes requested per minute."
     )
     max_nodes_removed_per_minute: int = Field(
-        default=40, ge=1, description="Most nodes released per minute."
+        default=40, ge=1, le=MAX_NODES, description="Most nodes released per minute."
     )
     scale_down_delay_seconds: int = Field(
-        default=300, ge=0, description="A node must be unneeded this long before release."
+        default=300,
+        ge=0,
+        le=common.MAX_SECONDS,
+        description="A node must be unneeded this long before release.",
     )
 
 
@@ -157,22 +192,31 @@ class GPUNodePoolSpec(common.Model):
         }
     )
 
-    gpu_type: str = Field(default="H800", min_length=1, description="GPU product, e.g. H800.")
+    gpu_type: str = Field(
+        default="H800",
+        min_length=1,
+        max_length=48,
+        pattern=common.LABEL_VALUE_PATTERN,
+        description="GPU product, e.g. H800 (it becomes part of the nodes' label values).",
+    )
     gpus_per_node: int = Field(default=8, ge=1, le=16, description="GPUs on each node.")
-    node_labels: dict[str, str] = Field(
+    node_labels: common.Labels = Field(
         default_factory=dict, description="Labels every node of the pool carries."
     )
     node_taints: list[Taint] = Field(
-        default_factory=list, description="Taints every node carries; engine pods tolerate them."
+        default_factory=list,
+        max_length=MAX_TAINTS,
+        description="Taints every node carries; engine pods tolerate them.",
     )
-    min_nodes: int = Field(default=0, ge=0, description="Fewest nodes kept.")
-    max_nodes: int = Field(ge=1, description="Most nodes the pool may hold.")
+    min_nodes: int = Field(default=0, ge=0, le=MAX_NODES, description="Fewest nodes kept.")
+    max_nodes: int = Field(ge=1, le=MAX_NODES, description="Most nodes the pool may hold.")
     committed_nodes: int = Field(
-        default=0, ge=0, description="Leased nodes, paid whether used or not."
+        default=0, ge=0, le=MAX_NODES, description="Leased nodes, paid whether used or not."
     )
     provisioning_delay_seconds: int = Field(
         default=600,
         ge=0,
+        le=common.MAX_SECONDS,
         description="Seconds from asking for a node to it being Ready (boot, drivers, image).",
     )
     provider: ProviderSpec = Field(default=ProviderSpec(), description="Node provider.")

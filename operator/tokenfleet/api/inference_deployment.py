@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import enum
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import ConfigDict, Field
 
 from tokenfleet.api import common
+
+MAX_UNITS = 10_000
+"""The most units a role may run: far beyond any fleet, far below an overflow."""
+MAX_CAPACITY_PER_NODE = 10_000_000
+"""Tokens per second a node may be said to serve: two orders above an 8 x H800 node's."""
+MAX_ENV = 128
+ENV_NAME_PATTERN = r"^[ -<>-~]+$"
+"""Printable ASCII but '=', as Kubernetes checks an environment variable's name."""
+QUANTITY: dict[str, Any] = {"max_length": 64, "pattern": common.QUANTITY_PATTERN}
+IMAGE: dict[str, Any] = {"max_length": common.IMAGE_MAX, "pattern": common.IMAGE_PATTERN}
+Arg = Annotated[str, Field(max_length=common.ARG_MAX)]
 
 
 class EngineType(enum.StrEnum):
@@ -25,17 +36,32 @@ class Backend(enum.StrEnum):
 class EnvVar(common.Model):
     """An environment variable for the engine container."""
 
-    name: str = Field(min_length=1, description="Variable name.")
-    value: str = Field(default="", description="Variable value; $(VAR) references resolve.")
+    name: str = Field(
+        min_length=1,
+        max_length=256,
+        pattern=ENV_NAME_PATTERN,
+        description="Variable name: printable ASCII without '='.",
+    )
+    value: str = Field(
+        default="",
+        max_length=common.ARG_MAX,
+        description="Variable value; $(VAR) references resolve.",
+    )
 
 
 class ResourceList(common.Model):
     """Container resources beyond the GPUs (which always equal gpusPerNode)."""
 
-    cpu: str | None = Field(default=None, description="CPU request and limit, e.g. '96'.")
-    memory: str | None = Field(default=None, description="Memory request and limit, e.g. '1500Gi'.")
+    cpu: str | None = Field(
+        default=None, description="CPU request and limit, e.g. '96'.", **QUANTITY
+    )
+    memory: str | None = Field(
+        default=None, description="Memory request and limit, e.g. '1500Gi'.", **QUANTITY
+    )
     shared_memory: str = Field(
-        default="64Gi", description="Size of the memory-backed /dev/shm NCCL and DeepEP need."
+        default="64Gi",
+        description="Size of the memory-backed /dev/shm NCCL and DeepEP need.",
+        **QUANTITY,
     )
 
 
@@ -44,15 +70,21 @@ class ModelSpec(common.Model):
 
     name: str = Field(
         min_length=1,
+        max_length=common.TEXT_MAX,
+        pattern=common.PRINTABLE_PATTERN,
         description="Model path or hub id the engine loads, e.g. deepseek-ai/DeepSeek-V3.",
     )
     served_name: str | None = Field(
         default=None,
+        max_length=common.TEXT_MAX,
+        pattern=common.PRINTABLE_PATTERN,
         description="Name clients send in requests and metrics carry as model_name; "
         "defaults to the model name.",
     )
     weights_volume: str | None = Field(
         default=None,
+        max_length=253,
+        pattern=common.DNS_SUBDOMAIN_PATTERN,
         description="PersistentVolumeClaim holding the weights, mounted read-only at /models.",
     )
 
@@ -63,13 +95,15 @@ class EngineSpec(common.Model):
     type: EngineType = Field(
         default=EngineType.SGLANG, description="Serving engine: sglang or vllm."
     )
-    image: str = Field(min_length=1, description="Engine container image.")
-    args: list[str] = Field(
+    image: str = Field(min_length=1, description="Engine container image.", **IMAGE)
+    args: list[Arg] = Field(
         default_factory=list,
+        max_length=common.MAX_ARGS,
         description="Extra engine arguments appended after the ones tokenfleet derives.",
     )
     env: list[EnvVar] = Field(
         default_factory=list,
+        max_length=MAX_ENV,
         description="Extra environment; where it names a variable tokenfleet also sets, the "
         "value given here wins.",
     )
@@ -107,10 +141,15 @@ class RoleSpec(common.Model):
     gpus_per_node: int = Field(
         default=8, ge=1, le=16, description="GPUs each engine pod requests (nvidia.com/gpu)."
     )
-    min_units: int = Field(default=1, ge=0, description="Fewest units the role ever runs.")
-    max_units: int = Field(default=1, ge=1, description="Most units the role may run.")
-    capacity_per_node: float = Field(
+    min_units: int = Field(
+        default=1, ge=0, le=MAX_UNITS, description="Fewest units the role ever runs."
+    )
+    max_units: int = Field(
+        default=1, ge=1, le=MAX_UNITS, description="Most units the role may run."
+    )
+    capacity_per_node: int = Field(
         gt=0,
+        le=MAX_CAPACITY_PER_NODE,
         description="Tokens per second one node serves at SLO: input tokens for prefill, "
         "output tokens for decode and unified.",
     )
@@ -123,16 +162,22 @@ class RoleSpec(common.Model):
     warmup_seconds: int = Field(
         default=0,
         ge=0,
+        le=common.MAX_SECONDS,
         description="Seconds from pod start to serving (weight load, CUDA graphs), added to the "
         "pool's provisioning delay when the planner starts units ahead of demand.",
     )
-    args: list[str] = Field(
-        default_factory=list, description="Extra engine arguments for this role only."
+    args: list[Arg] = Field(
+        default_factory=list,
+        max_length=common.MAX_ARGS,
+        description="Extra engine arguments for this role only.",
     )
     redundant_experts: int = Field(
-        default=32, ge=0, description="Redundant expert slots for expert-parallel load balancing."
+        default=32,
+        ge=0,
+        le=4096,
+        description="Redundant expert slots for expert-parallel load balancing.",
     )
-    topology_key: str | None = Field(
+    topology_key: common.QualifiedName | None = Field(
         default=None,
         description="Node label every pod of a unit must share (e.g. a rack or zone label).",
     )
@@ -192,7 +237,7 @@ class ScheduleEntry(common.Model):
         max_length=7,
         description="Days on which the window starts; every day when unset.",
     )
-    min_units: dict[str, int] = Field(
+    min_units: dict[str, Annotated[int, Field(ge=0, le=MAX_UNITS)]] = Field(
         max_length=3,
         description="Minimum units per role name (prefill, decode, unified) during the window.",
         json_schema_extra={
@@ -239,10 +284,12 @@ class SignalsSpec(common.Model):
 
     prometheus_url: str | None = Field(
         default=None,
+        max_length=2048,
+        pattern=r"^https?://[!-~]+$",
         description="Prometheus base URL; when unset the operator scrapes engine pods' /metrics.",
     )
     scrape_interval_seconds: int = Field(
-        default=15, ge=1, description="How often signals are read."
+        default=15, ge=1, le=3600, description="How often signals are read."
     )
 
 
@@ -250,14 +297,20 @@ class AutoscalingSpec(common.Model):
     """How the planner sizes each role."""
 
     enabled: bool = Field(default=True, description="Let the planner change the number of units.")
-    interval_seconds: int = Field(default=30, ge=1, description="Seconds between planner runs.")
+    interval_seconds: int = Field(
+        default=30, ge=1, le=3600, description="Seconds between planner runs."
+    )
     scale_down_stabilization_seconds: int = Field(
         default=900,
         ge=0,
+        le=common.MAX_SECONDS,
         description="Demand must stay low this long before a unit is removed.",
     )
     scale_up_stabilization_seconds: int = Field(
-        default=0, ge=0, description="Demand must stay high this long before a unit is added."
+        default=0,
+        ge=0,
+        le=common.MAX_SECONDS,
+        description="Demand must stay high this long before a unit is added.",
     )
     signals: SignalsSpec = Field(default=SignalsSpec(), description="Signal sources.")
     schedule: ScheduleSpec = Field(default=ScheduleSpec(), description="Time-of-day minimum units.")
@@ -269,11 +322,12 @@ class RouterSpec(common.Model):
 
     enabled: bool = Field(default=True, description="Run a router Deployment and Service.")
     image: str | None = Field(
-        default=None, description="Router image; defaults to the engine image."
+        default=None, description="Router image; defaults to the engine image.", **IMAGE
     )
-    replicas: int = Field(default=1, ge=0, description="Router replicas.")
+    replicas: int = Field(default=1, ge=0, le=100, description="Router replicas.")
     policy: str = Field(
         default="cache_aware",
+        max_length=16,
         description="Routing policy: cache_aware, power_of_two, round_robin or random.",
         pattern=r"^(cache_aware|power_of_two|round_robin|random)$",
     )

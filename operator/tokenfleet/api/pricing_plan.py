@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import ConfigDict, Field
 from pydantic.config import JsonDict
@@ -26,6 +26,10 @@ class TokenPrices(common.Model):
         )
 
 
+ServedName = Annotated[
+    str, Field(min_length=1, max_length=common.TEXT_MAX, pattern=common.PRINTABLE_PATTERN)
+]
+
 EFFECTIVE_RULE: JsonDict = {
     "rule": "!has(self.effectiveFrom) || !has(self.effectiveUntil) || "
     "timestamp(self.effectiveFrom) < timestamp(self.effectiveUntil)",
@@ -38,7 +42,12 @@ class ModelPrices(common.Model):
 
     model_config = ConfigDict(json_schema_extra={"x-kubernetes-validations": [EFFECTIVE_RULE]})
 
-    model: str = Field(min_length=1, description="Served model name these prices apply to.")
+    model: str = Field(
+        min_length=1,
+        max_length=common.TEXT_MAX,
+        pattern=common.PRINTABLE_PATTERN,
+        description="Served model name these prices apply to.",
+    )
     prices: TokenPrices = Field(description="Prices per million tokens for this model.")
     billable_fraction: common.Fraction = Field(
         default=1.0,
@@ -76,7 +85,12 @@ class PriceWindow(common.Model):
         }
     )
 
-    name: str = Field(min_length=1, description="Name shown in status and metrics, e.g. off-peak.")
+    name: str = Field(
+        min_length=1,
+        max_length=common.LABEL_VALUE_MAX,
+        pattern=common.LABEL_VALUE_PATTERN,
+        description="Name shown in status and metrics, e.g. off-peak.",
+    )
     start: str = Field(
         pattern=common.TIME_OF_DAY_PATTERN, max_length=5, description="Start, HH:MM, inclusive."
     )
@@ -90,7 +104,7 @@ class PriceWindow(common.Model):
         max_length=7,
         description="Days on which the window starts; every day when unset.",
     )
-    models: list[str] | None = Field(
+    models: list[ServedName] | None = Field(
         default=None,
         max_length=64,
         description="Served model names the window applies to; all when unset.",
@@ -101,7 +115,7 @@ class PriceWindow(common.Model):
         le=10,
         description="Factor on list prices inside the window (0.5 = half price).",
     )
-    percent_off: common.Factor | None = Field(
+    percent_off: int | None = Field(
         default=None,
         ge=0,
         le=100,
@@ -125,14 +139,17 @@ class PriceWindow(common.Model):
         if self.multiplier is not None:
             return self.multiplier
         assert self.percent_off is not None
-        return (Decimal(100) - self.percent_off) / Decimal(100)
+        return (Decimal(100) - Decimal(self.percent_off)) / Decimal(100)
 
 
 class PricingPlanSpec(common.Model):
     """Desired state of a PricingPlan."""
 
     currency: str = Field(
-        default="USD", pattern=r"^[A-Z]{3}$", description="ISO 4217 currency code of all prices."
+        default="USD",
+        max_length=3,
+        pattern=r"^[A-Z]{3}$",
+        description="ISO 4217 currency code of all prices.",
     )
     time_zone: str = Field(
         default="UTC",

@@ -140,7 +140,10 @@ class Autoscaler:
         )
         if pool_body is None:
             return None
-        pool = pool_api.GPUNodePoolSpec.model_validate(pool_body["spec"])
+        try:
+            pool = pool_api.GPUNodePoolSpec.model_validate(pool_body["spec"])
+        except pydantic.ValidationError:
+            return None  # the pool's own Ready condition says why
         plan_name, plan = await asyncio.to_thread(self._plan, spec)
         url = spec.autoscaling.signals.prometheus_url or self.ctx.settings.prometheus_url
         if not url:  # the direct scrape needs the pods; Prometheus finds them itself

@@ -74,7 +74,22 @@ class Reconciler:
             )
             self._event(body, "PoolNotFound", message, warning=True)
             return
-        pool = pool_api.GPUNodePool.model_validate(pool_body)
+        try:
+            pool = pool_api.GPUNodePool.model_validate(
+                {"metadata": pool_body["metadata"], "spec": pool_body["spec"]}
+            )
+        except pydantic.ValidationError as exc:
+            # Stored before today's bounds, or written around admission: the pool reports it
+            # on its own Ready condition; the units wait here without a traceback.
+            message = (
+                f"GPUNodePool {infd.spec.node_pool_ref.name!r} has an invalid spec "
+                f"({exc.error_count()} errors; see its Ready condition)"
+            )
+            self._status(
+                body, {}, [role_status.cond("Ready", False, "PoolInvalid", message, generation)]
+            )
+            self._event(body, "PoolInvalid", message, warning=True)
+            return
         owner = owner_reference(body)
         desired = desired_units.initial_or_decided(infd, self.ctx.clock.now(), body.get("status"))
         try:
