@@ -171,8 +171,10 @@ async def _serve(args: argparse.Namespace) -> None:
     clock = clocks.ScaledClock(start, args.speed, args.anchor)
     tasks: list[asyncio.Task[None]] = []
     discovered = None
+    watched: cluster.WatchedPods | None = None
     if args.discover:
-        discovered = cluster.ClusterPods(cluster.kubernetes_lister(args.kubeconfig))
+        watched = cluster.WatchedPods(args.kubeconfig)
+        discovered = cluster.ClusterPods(watched)
         await discovered.refresh()
         tasks.append(asyncio.create_task(discovered.watch()))
     sim = build(args, clock, discovered)
@@ -193,6 +195,8 @@ async def _serve(args: argparse.Namespace) -> None:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await running.stop()
+        if watched is not None:
+            watched.close()
 
 
 def run(args: argparse.Namespace) -> int:

@@ -1,7 +1,7 @@
 """Simulate whichever engine pods run in a cluster: for the demo, where they are KWOK pods.
 
-The pods are listed (tokenfleet's role label set, phase Running) every `interval_seconds` real
-seconds in a worker thread, through the Kubernetes client; the simulator reads the last list.
+The pods (tokenfleet's role label set, phase Running) are read every `interval_seconds` real
+seconds from a watch-backed cache of the cluster's pods; the simulator reads the last list.
 Each pod keeps its namespace, name, deployment, role, unit and node, so the metrics the
 simulator serves for it join to the same pod in Prometheus and in the operator.
 """
@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from tokenfleet.enginesim import fleet
+from tokenfleet.kube import client as kube_client
 from tokenfleet.signals import labels
 
 
@@ -34,34 +35,28 @@ def sim_pod(pod: Mapping[str, Any]) -> fleet.SimPod | None:
     )
 
 
-def kubernetes_lister(
-    kubeconfig: str | None = None, namespace: str | None = None
-) -> Callable[[], list[dict[str, Any]]]:
-    """A blocking function listing engine pods as dicts (all namespaces unless one is given)."""
-    from kubernetes import client, config
+class WatchedPods:
+    """The cluster's engine pods (as dicts) from a watch-backed cache: one LIST at start, then
+    only the changes. A LIST of 400 pods every second or two cost the demo's two cores more
+    than the simulator's own work. Call it for the current list; `close()` stops the watch."""
 
-    config.load_kube_config(config_file=kubeconfig)  # type: ignore[no-untyped-call]
-    api = client.CoreV1Api()
+    def __init__(self, kubeconfig: str | None = None) -> None:
+        self._kube = kube_client.Kube.from_kubeconfig(kubeconfig)
+        self._kube.watch([("v1", "Pod", None)])
 
-    def list_pods() -> list[dict[str, Any]]:
-        selector = labels.POD_ROLE
-        if namespace:
-            listed = api.list_namespaced_pod(namespace, label_selector=selector)
-        else:
-            listed = api.list_pod_for_all_namespaces(label_selector=selector)
-        # The wire form (camelCase dicts), as the rest of tokenfleet handles objects.
-        wire: dict[str, Any] = api.api_client.sanitize_for_serialization(listed)
-        items: list[dict[str, Any]] = wire.get("items", [])
-        return items
+    def __call__(self) -> list[dict[str, Any]]:
+        listed = self._kube.list("v1", "Pod")  # from the cache once it is synced
+        return [p for p in listed if labels.POD_ROLE in (p["metadata"].get("labels") or {})]
 
-    return list_pods
+    def close(self) -> None:
+        self._kube.close()
 
 
 class ClusterPods:
     """The engine pods last listed; call it for the current list, run `watch()` to refresh."""
 
     def __init__(
-        self, list_pods: Callable[[], list[dict[str, Any]]], interval_seconds: float = 2.0
+        self, list_pods: Callable[[], list[dict[str, Any]]], interval_seconds: float = 0.5
     ) -> None:
         self._list = list_pods
         self._interval = interval_seconds
