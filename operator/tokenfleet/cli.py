@@ -6,10 +6,20 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from tokenfleet.commands import bench, crds, dashboards, demo, enginesim, report, run, simulate
+from tokenfleet.commands import (
+    bench,
+    crds,
+    dashboards,
+    demo,
+    enginesim,
+    render,
+    report,
+    run,
+    simulate,
+)
 
 # Each module has `register(subparsers)`, which adds its parser and sets `func(args) -> int`.
-COMMANDS = [run, demo, crds, enginesim, simulate, bench, dashboards, report]
+COMMANDS = [run, demo, render, crds, enginesim, simulate, bench, dashboards, report]
 
 
 def build_parser() -> argparse.ArgumentParser:

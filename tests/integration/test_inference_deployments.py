@@ -20,7 +20,9 @@ from tests.support import operator as operator_support
 from tests.support.waiting import wait_for
 
 from tokenfleet import clock as clock_mod
+from tokenfleet.commands import render
 from tokenfleet.controllers import inference_deployments, operator
+from tokenfleet.kube import client as kube_client
 
 pytestmark = pytest.mark.integration
 
@@ -42,7 +44,7 @@ def fleet(cluster: cluster_support.Cluster, namespace: str) -> Iterator[dict[str
     del infd_doc["spec"]["pricingPlanRef"]
     cluster.kubectl("apply", "-f", "-", input=yaml.safe_dump(pool_doc))
     nodes.create_nodes(cluster, pool_name, 22)
-    yield {"pool": pool_name, "infd": infd_doc, "namespace": namespace}
+    yield {"pool": pool_name, "pool_doc": pool_doc, "infd": infd_doc, "namespace": namespace}
     cluster.kubectl("delete", "gpool", pool_name, "--wait=false", check=False)
     nodes.delete_nodes(cluster, pool_name)
 
@@ -76,12 +78,18 @@ def _ready_22(cluster: cluster_support.Cluster, ns: str) -> bool:
     )
 
 
+def _apply_and_wait(cluster: cluster_support.Cluster, fleet: dict[str, Any]) -> None:
+    """Apply the sample InferenceDeployment and wait until both its units are Ready."""
+    ns = fleet["namespace"]
+    cluster.kubectl("apply", "-n", ns, "-f", "-", input=yaml.safe_dump(fleet["infd"]))
+    wait_for("both units ready", lambda: _ready_22(cluster, ns), timeout=90)
+
+
 def test_the_sample_runs_one_pod_per_node_and_reports_ready_units(
     cluster: cluster_support.Cluster, fleet: dict[str, Any], running_operator: operator.Operator
 ) -> None:
     ns = fleet["namespace"]
-    cluster.kubectl("apply", "-n", ns, "-f", "-", input=yaml.safe_dump(fleet["infd"]))
-    wait_for("both units ready in status", lambda: _ready_22(cluster, ns), timeout=90)
+    _apply_and_wait(cluster, fleet)
 
     pods = _pods(cluster, ns, "app.kubernetes.io/name=tokenfleet-engine")
     assert len(pods) == 22
@@ -145,8 +153,7 @@ def test_a_deleted_pod_recreates_its_whole_unit(
     cluster: cluster_support.Cluster, fleet: dict[str, Any], running_operator: operator.Operator
 ) -> None:
     ns = fleet["namespace"]
-    cluster.kubectl("apply", "-n", ns, "-f", "-", input=yaml.safe_dump(fleet["infd"]))
-    wait_for("both units ready", lambda: _ready_22(cluster, ns), timeout=90)
+    _apply_and_wait(cluster, fleet)
     selector = "tokenfleet.io/role=prefill"
     before = {p["metadata"]["name"]: p["metadata"]["uid"] for p in _pods(cluster, ns, selector)}
     decode_before = {p["metadata"]["uid"] for p in _pods(cluster, ns, "tokenfleet.io/role=decode")}
@@ -214,8 +221,7 @@ def test_deleting_the_deployment_leaves_nothing_behind(
     cluster: cluster_support.Cluster, fleet: dict[str, Any], running_operator: operator.Operator
 ) -> None:
     ns = fleet["namespace"]
-    cluster.kubectl("apply", "-n", ns, "-f", "-", input=yaml.safe_dump(fleet["infd"]))
-    wait_for("both units ready", lambda: _ready_22(cluster, ns), timeout=90)
+    _apply_and_wait(cluster, fleet)
     cluster.kubectl("delete", "infd", "deepseek-v3", "-n", ns)
 
     def empty() -> bool:
@@ -248,5 +254,35 @@ def test_a_missing_pool_is_reported_in_ready_and_an_event_and_the_units_follow_i
     assert _pods(cluster, ns) == []
 
     # Pointed at the pool, the same deployment runs its units.
-    cluster.kubectl("apply", "-n", ns, "-f", "-", input=yaml.safe_dump(fleet["infd"]))
-    wait_for("both units ready", lambda: _ready_22(cluster, ns), timeout=90)
+    _apply_and_wait(cluster, fleet)
+
+
+def test_tokenfleet_render_prints_what_the_operator_writes(
+    cluster: cluster_support.Cluster, fleet: dict[str, Any], running_operator: operator.Operator
+) -> None:
+    ns = fleet["namespace"]
+    _apply_and_wait(cluster, fleet)
+    text = render.render([fleet["pool_doc"], fleet["infd"]], NIGHT, ns)
+    rendered = [d for d in yaml.safe_load_all(text) if d]
+    kinds = {"Service": "svc", "StatefulSet": "sts", "Deployment": "deploy"}
+    # Each rendered object is on the cluster, holding every field render gave it.
+    for obj in rendered:
+        live = yaml.safe_load(
+            cluster.kubectl(
+                "get", kinds[obj["kind"]], obj["metadata"]["name"], "-n", ns, "-o", "yaml"
+            ).stdout
+        )
+        assert kube_client.contains(live, obj), f"{obj['kind']} {obj['metadata']['name']}"
+    # And the operator wrote nothing render leaves out.
+    written = cluster.kubectl(
+        "get",
+        "svc,sts,deploy",
+        "-n",
+        ns,
+        "-l",
+        "tokenfleet.io/deployment=deepseek-v3",
+        "-o",
+        "jsonpath={range .items[*]}{.kind}/{.metadata.name} {end}",
+    ).stdout.split()
+    assert sorted(written) == sorted(f"{o['kind']}/{o['metadata']['name']}" for o in rendered)
+    assert len(rendered) == 2 + 2 + 2  # a Service and StatefulSet per unit, the router's two
