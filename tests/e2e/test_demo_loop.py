@@ -33,6 +33,7 @@ def test_a_short_replay_scales_the_fleet_and_reports_its_economics(
     out = io.StringIO()
     result = driver.run(options("tokenfleet-e2e", tmp_path, HOURS), out)
     text = out.getvalue()
+    print(text)  # the demo's table, for `pytest -rP`
     figures = result.summary
 
     sim = result.simulated
