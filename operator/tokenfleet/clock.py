@@ -13,7 +13,7 @@ from typing import Protocol
 
 
 class Clock(Protocol):
-    """Tells the time; `sleep_seconds` converts clock seconds to real seconds to wait."""
+    """Tells the time; `real_seconds` converts clock seconds to real seconds to wait."""
 
     def now(self) -> dt.datetime:
         """The current instant, timezone-aware (UTC)."""

@@ -36,6 +36,7 @@ from tokenfleet.economics import cost, revenue, tokens, unit_economics
 from tokenfleet.enginesim import demand, exposition, fleet, server
 from tokenfleet.metrics import accounting, engine_tokens, exporter
 from tokenfleet.signals import exposition as reading
+from tokenfleet.signals import snapshot
 
 from . import conftest
 
@@ -203,11 +204,11 @@ class Harness:
 
     async def _read(
         self, client: httpx.AsyncClient, base: str
-    ) -> dict[engine_tokens.PodKey, reading.PodReading]:
+    ) -> dict[snapshot.PodKey, reading.PodReading]:
         pods = list(self.pods)
         responses = await asyncio.gather(*(client.get(base + server.pod_path(p)) for p in pods))
         return {
-            engine_tokens.PodKey(pod.namespace, pod.deployment, pod.role, pod.name): reading.read(
+            snapshot.PodKey(pod.namespace, pod.deployment, pod.role, pod.name): reading.read(
                 response.text
             )
             for pod, response in zip(pods, responses, strict=True)

@@ -100,7 +100,7 @@ class Accountant:
         self.last = since
         self._opened = True
 
-    def _mine(self, key: engine_tokens.PodKey) -> bool:
+    def _mine(self, key: snapshot.PodKey) -> bool:
         return (key.namespace, key.deployment) == (self.namespace, self.label)
 
     def served(

@@ -1,7 +1,8 @@
 """PricingPlan controller: the prices in force and the active window, refreshed at window edges.
 
-A daemon per plan sleeps until the next instant its prices change (on the process clock, so a
-fast demo clock crosses windows in seconds) or at most `pricing_interval`, then writes status.
+The ticker steps each plan at the next instant its prices change (on the process clock, so a
+fast demo clock crosses windows in seconds), or after `pricing_interval` at most, and on every
+edit of the plan; a step writes status only when it changed.
 """
 
 from __future__ import annotations

@@ -318,16 +318,21 @@ class Kube:
         name: str,
         namespace: str | None = None,
         propagation: str = "Background",
+        grace_period_seconds: int | None = None,
     ) -> bool:
-        """Delete; True if it was there, False if it was already gone."""
+        """Delete; True if it was there, False if it was already gone. `grace_period_seconds`
+        overrides the object's own (0: at once, as after a drain's timeout)."""
         inf = self._informers.get((api_version, kind))
+        options: dict[str, Any] = {"propagationPolicy": propagation}
+        if grace_period_seconds is not None:
+            options["gracePeriodSeconds"] = grace_period_seconds
         self.requests += 1
         try:
             out = self._resource(api_version, kind).delete(
                 serializer=_plain,
                 name=name,
                 namespace=namespace,
-                body={"propagationPolicy": propagation},
+                body=options,
             )
         except (k8s_exceptions.ApiException, dyn_exceptions.DynamicApiError) as exc:
             err = _wrap(exc)
@@ -338,6 +343,21 @@ class Kube:
             raise err from exc
         if inf is not None:
             inf.forget(out if isinstance(out, dict) else None, (namespace or "", name))
+        return True
+
+    def evict(self, name: str, namespace: str) -> bool:
+        """Ask the Eviction API to remove pod `namespace/name`, honouring its disruption
+        budgets: True when it goes (or was gone), False when a budget refuses it now (429)."""
+        body = client.V1Eviction(metadata=client.V1ObjectMeta(name=name, namespace=namespace))
+        self.requests += 1
+        try:
+            client.CoreV1Api(self.api_client).create_namespaced_pod_eviction(name, namespace, body)
+        except k8s_exceptions.ApiException as exc:
+            if exc.status == 404:
+                return True
+            if exc.status == 429:
+                return False
+            raise _wrap(exc) from exc
         return True
 
     def patch(

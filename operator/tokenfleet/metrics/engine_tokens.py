@@ -29,7 +29,6 @@ exactly the difference of the last and first reading, with no rounding drift.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Collection, Mapping
 
 from tokenfleet.economics import tokens
@@ -40,20 +39,6 @@ DECODES = frozenset({"decode", "unified"})
 
 ZERO = exposition.PodReading(prompt_tokens=0, generation_tokens=0, cached_tokens=0)
 """A pod's counters when it starts: what a pod first read after the baseline is compared with."""
-
-
-@dataclasses.dataclass(frozen=True, order=True)
-class PodKey:
-    """One engine pod of one role."""
-
-    namespace: str
-    deployment: str
-    role: str
-    pod: str
-
-    @property
-    def role_key(self) -> snapshot.RoleKey:
-        return snapshot.RoleKey(self.namespace, self.deployment, self.role)
 
 
 def _grown(before: float | None, after: float | None) -> int:
@@ -82,17 +67,17 @@ class Tracker:
     """Remembers each pod's last reading and turns new readings into tokens served per role."""
 
     def __init__(self) -> None:
-        self._last: dict[PodKey, exposition.PodReading] = {}
+        self._last: dict[snapshot.PodKey, exposition.PodReading] = {}
         self._opened = False
         """Whether the baseline round has been read: after it, new pods count from zero."""
-        self._unread_at_opening: set[PodKey] = set()
+        self._unread_at_opening: set[snapshot.PodKey] = set()
         """Pods running at the baseline that did not answer: their first reading is their
         baseline, since they too may have served their counts before the books opened."""
 
     def observe(
         self,
-        readings: Mapping[PodKey, exposition.PodReading],
-        live: Collection[PodKey] = (),
+        readings: Mapping[snapshot.PodKey, exposition.PodReading],
+        live: Collection[snapshot.PodKey] = (),
     ) -> dict[snapshot.RoleKey, tokens.TokenCounts]:
         """Tokens per role since the previous round, from this round's readings of every pod
         that answered; `live` lists the pods known to run, answered or not."""
@@ -110,7 +95,7 @@ class Tracker:
             self._unread_at_opening = set(live) - set(readings)
         return out
 
-    def forget(self, live: Collection[PodKey]) -> None:
+    def forget(self, live: Collection[snapshot.PodKey]) -> None:
         """Drop pods that no longer exist (a pod recreated under the same name starts over)."""
         self._last = {key: value for key, value in self._last.items() if key in live}
         self._unread_at_opening &= set(live)

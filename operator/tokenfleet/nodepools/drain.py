@@ -18,9 +18,6 @@ import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
 
-from kubernetes import client
-from kubernetes.client import exceptions as k8s_exceptions
-
 from tokenfleet.api import gpu_node_pool as pool_api
 from tokenfleet.kube import client as kube_client
 from tokenfleet.nodepools import errors, observe, pods
@@ -89,18 +86,12 @@ def evict(kube: kube_client.Kube, pod: Mapping[str, Any]) -> bool:
     """Ask the Eviction API to remove `pod`; False when a disruption budget refuses now."""
     meta = pods.meta(pod)
     name, namespace = str(meta["name"]), str(meta["namespace"])
-    body = client.V1Eviction(metadata=client.V1ObjectMeta(name=name, namespace=namespace))
     try:
-        client.CoreV1Api(kube.api_client).create_namespaced_pod_eviction(name, namespace, body)
-    except k8s_exceptions.ApiException as exc:
-        if exc.status == 404:
-            return True
-        if exc.status == 429:
-            return False
+        return kube.evict(name, namespace)
+    except kube_client.KubeError as exc:
         raise errors.ApiFailure(
-            f"evicting pod {namespace}/{name}: {exc.reason}", exc.status
+            f"evicting pod {namespace}/{name}: {exc.message}", exc.status
         ) from exc
-    return True
 
 
 def force_delete(kube: kube_client.Kube, pod: Mapping[str, Any]) -> None:
@@ -108,14 +99,11 @@ def force_delete(kube: kube_client.Kube, pod: Mapping[str, Any]) -> None:
     meta = pods.meta(pod)
     name, namespace = str(meta["name"]), str(meta["namespace"])
     try:
-        client.CoreV1Api(kube.api_client).delete_namespaced_pod(
-            name, namespace, grace_period_seconds=0
-        )
-    except k8s_exceptions.ApiException as exc:
-        if exc.status != 404:
-            raise errors.ApiFailure(
-                f"deleting pod {namespace}/{name}: {exc.reason}", exc.status
-            ) from exc
+        kube.delete("v1", "Pod", name, namespace, grace_period_seconds=0)
+    except kube_client.KubeError as exc:
+        raise errors.ApiFailure(
+            f"deleting pod {namespace}/{name}: {exc.message}", exc.status
+        ) from exc
 
 
 def carry_out(kube: kube_client.Kube, decisions: Sequence[Decision]) -> list[int]:

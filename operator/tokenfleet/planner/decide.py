@@ -234,16 +234,12 @@ def plan(
             memory = learn(cfg, role, memory, t, seen.demand)
             out = forecast.outlook(
                 role,
-                auto.forecast.enabled,
-                auto.forecast.headroom,
-                auto.forecast.lookback_days,
-                memory.samples,
-                memory.profile,
-                memory.surprises,
-                t,
-                seen.demand,
-                cfg.tuning,
-                bar[role.name],
+                auto.forecast,
+                memory,
+                t=t,
+                level=seen.demand,
+                tuning=cfg.tuning,
+                bar=bar[role.name],
             )
             units, raw, memory = sized(cfg, role, memory, out, t)
             note = dataclasses.replace(note, outlook=out, raw=raw, stable=units)

@@ -24,7 +24,8 @@ from __future__ import annotations
 import dataclasses
 import statistics
 
-from tokenfleet.planner import config, history, margin, settings
+from tokenfleet.api import inference_deployment as infd_api
+from tokenfleet.planner import config, history, settings, state
 
 WEEK_DAYS = 7
 
@@ -92,25 +93,23 @@ class Outlook:
 
 def outlook(
     role: config.RoleConfig,
-    autoscaling_forecast_enabled: bool,
-    headroom: float,
-    lookback_days: int,
-    samples: tuple[history.Sample, ...],
-    profile: history.Profile,
-    surprises: margin.Surprises,
+    forecast: infd_api.ForecastSpec,
+    memory: state.RoleMemory,
+    *,
     t: float,
     level: float,
     tuning: settings.Tuning,
     bar: float,
 ) -> Outlook:
-    """The capacity `role` should have a lead time after `t`, given what it remembers; a
-    margin unit must expect to be used at least `bar` of its capacity."""
+    """The capacity `role` should have a lead time after `t` (demand now: `level`), given
+    what it remembers; a margin unit must expect to be used at least `bar` of its capacity."""
+    samples, profile, surprises = memory.samples, memory.profile, memory.surprises
     at_target = level / role.target_utilization
-    if not autoscaling_forecast_enabled:
+    if not forecast.enabled:
         return Outlook(level, level, 1.0, 0, None, level, 1.0, 0, at_target, at_target, "demand")
     baseline = history.median_since(samples, t - tuning.baseline_window_seconds)
     baseline = level if baseline is None else baseline
-    growth, days = seasonal_growth(profile, t, role.lead_seconds, lookback_days, tuning)
+    growth, days = seasonal_growth(profile, t, role.lead_seconds, forecast.lookback_days, tuning)
     expected = baseline * growth
     ramp = None
     fitted = history.fit_line(samples, t - tuning.trend_window_seconds)
@@ -120,7 +119,7 @@ def outlook(
             ramp = line.value + line.slope * role.lead_seconds
     views = {
         "demand": at_target,
-        "forecast": max(expected, level if ramp is None else ramp) * (1 + headroom),
+        "forecast": max(expected, level if ramp is None else ramp) * (1 + forecast.headroom),
     }
     firm = max(views.values())
     units = {name: role.units_for(value) for name, value in views.items()}

@@ -39,8 +39,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from prometheus_api_client import exceptions, prometheus_connect
 
-from tokenfleet.metrics import engine_tokens
-from tokenfleet.signals import engines, exposition, labels, promql
+from tokenfleet.signals import engines, exposition, labels, promql, snapshot
 
 COUNTER = "tokenfleet_counter"
 """The label the combined query tags each counter's series with."""
@@ -82,8 +81,8 @@ class Round:
     every pod known to run (answered or not), so the books can forget pods that are gone;
     None where the source cannot tell a gone pod from one that does not answer."""
 
-    readings: Mapping[engine_tokens.PodKey, exposition.PodReading]
-    live: frozenset[engine_tokens.PodKey] | None = None
+    readings: Mapping[snapshot.PodKey, exposition.PodReading]
+    live: frozenset[snapshot.PodKey] | None = None
     age_seconds: float | None = None
     """Real seconds between the newest sample read and the read: the books hold what the
     engines had served that long ago (a scrape interval, at most), None when unknown."""
@@ -139,15 +138,15 @@ def query(
     )
 
 
-def parse(result: list[dict[str, Any]]) -> dict[engine_tokens.PodKey, exposition.PodReading]:
+def parse(result: list[dict[str, Any]]) -> dict[snapshot.PodKey, exposition.PodReading]:
     """The answer to `query` as a reading per pod; series without pod labels, of an unknown
     counter or not a finite number are dropped (the pod keeps its other counters)."""
-    found: dict[engine_tokens.PodKey, dict[Counter, float]] = {}
+    found: dict[snapshot.PodKey, dict[Counter, float]] = {}
     for item in result:
         metric = item.get("metric", {})
         try:
             node = metric.get(labels.NODE)
-            key = engine_tokens.PodKey(
+            key = snapshot.PodKey(
                 metric[labels.NAMESPACE],
                 metric[labels.DEPLOYMENT],
                 metric[labels.ROLE],

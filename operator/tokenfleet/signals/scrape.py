@@ -23,7 +23,6 @@ from typing import Any
 import httpx
 
 from tokenfleet import clock as clocks
-from tokenfleet.metrics import engine_tokens
 from tokenfleet.signals import counters, exposition, labels, offered, rates, snapshot
 
 # The latency quantile reported (the snapshot's *_p90 fields).
@@ -45,8 +44,8 @@ class Target:
         return snapshot.RoleKey(self.namespace, self.deployment, self.role)
 
     @property
-    def pod_key(self) -> engine_tokens.PodKey:
-        return engine_tokens.PodKey(self.namespace, self.deployment, self.role, self.pod)
+    def pod_key(self) -> snapshot.PodKey:
+        return snapshot.PodKey(self.namespace, self.deployment, self.role, self.pod)
 
 
 def target_of_pod(pod: Mapping[str, Any], port: int, path: str = "/metrics") -> Target | None:

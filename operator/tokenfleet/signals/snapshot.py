@@ -24,6 +24,20 @@ class RoleKey:
     role: str
 
 
+@dataclasses.dataclass(frozen=True, order=True)
+class PodKey:
+    """One engine pod of one role: what its token counters are read and booked under."""
+
+    namespace: str
+    deployment: str
+    role: str
+    pod: str
+
+    @property
+    def role_key(self) -> RoleKey:
+        return RoleKey(self.namespace, self.deployment, self.role)
+
+
 @dataclasses.dataclass(frozen=True)
 class RoleSignals:
     """One role's readings; None where the source had nothing to read."""

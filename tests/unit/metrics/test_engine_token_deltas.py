@@ -106,8 +106,8 @@ def test_a_pod_that_exports_no_token_counters_counts_nothing() -> None:
     assert engine_tokens.served("unified", empty, empty) == tokens.TokenCounts()
 
 
-def key(role: str, pod: str) -> engine_tokens.PodKey:
-    return engine_tokens.PodKey("ns", "dsv3", role, pod)
+def key(role: str, pod: str) -> snapshot.PodKey:
+    return snapshot.PodKey("ns", "dsv3", role, pod)
 
 
 def test_the_tracker_sums_pods_per_role_and_a_missed_scrape_loses_nothing() -> None:
@@ -195,7 +195,7 @@ def test_resets_and_gaps_of_one_pod_add_up_to_what_it_served() -> None:
     it: what it served between 60 and the restart is not in any reading), -> 95 (75)."""
     tracker = engine_tokens.Tracker()
     pod = key("decode", "a")
-    rounds: list[dict[engine_tokens.PodKey, exposition.PodReading]] = [
+    rounds: list[dict[snapshot.PodKey, exposition.PodReading]] = [
         {pod: out(50)},
         {pod: out(150)},
         {},

@@ -24,8 +24,8 @@ from prometheus_client import CollectorRegistry
 from tokenfleet import clock as clocks
 from tokenfleet.controllers import accounting as operator_books
 from tokenfleet.economics import tokens
-from tokenfleet.metrics import accounting, engine_tokens, exporter
-from tokenfleet.signals import counters, exposition, scrape
+from tokenfleet.metrics import accounting, exporter
+from tokenfleet.signals import counters, exposition, scrape, snapshot
 from tokenfleet.sim import fleet
 from tokenfleet.workloads import naming
 
@@ -315,7 +315,7 @@ async def test_from_prometheus_a_failed_query_loses_nothing() -> None:
 
 def test_a_step_without_a_round_books_no_tokens_and_the_next_books_them_all() -> None:
     def single(prompt: float) -> counters.Round:
-        key = engine_tokens.PodKey(books.NS, LABEL, "prefill", "p0")
+        key = snapshot.PodKey(books.NS, LABEL, "prefill", "p0")
         return counters.Round(
             {key: exposition.PodReading(prompt_tokens=prompt, cached_tokens=0)},
             frozenset({key}),
@@ -326,8 +326,8 @@ def test_a_step_without_a_round_books_no_tokens_and_the_next_books_them_all() ->
 
 
 def test_pods_of_other_deployments_in_a_round_are_not_booked() -> None:
-    mine = engine_tokens.PodKey(books.NS, LABEL, "decode", "d0")
-    theirs = engine_tokens.PodKey(books.NS, "other", "decode", "d0")
+    mine = snapshot.PodKey(books.NS, LABEL, "decode", "d0")
+    theirs = snapshot.PodKey(books.NS, "other", "decode", "d0")
 
     def both(value: float) -> counters.Round:
         reading = exposition.PodReading(generation_tokens=value)
@@ -349,7 +349,7 @@ def test_tokens_read_after_a_missed_step_are_spread_over_the_time_they_were_serv
     clock = clocks.FakeClock(books.START)
     ledger = exporter.FleetLedger(clock, CollectorRegistry(), span=dt.timedelta(seconds=45))
     accountant = operator_books.Accountant(ledger, DEPLOYMENT.namespace, DEPLOYMENT.name)
-    key = engine_tokens.PodKey(books.NS, LABEL, "prefill", "p0")
+    key = snapshot.PodKey(books.NS, LABEL, "prefill", "p0")
 
     def single(prompt: float) -> counters.Round:
         reading = exposition.PodReading(prompt_tokens=prompt, cached_tokens=0)
@@ -375,7 +375,7 @@ def test_tokens_read_after_a_missed_step_are_spread_over_the_time_they_were_serv
 
 
 def test_a_pod_missing_from_prometheus_for_a_while_is_not_counted_twice() -> None:
-    key = engine_tokens.PodKey(books.NS, LABEL, "decode", "d0")
+    key = snapshot.PodKey(books.NS, LABEL, "decode", "d0")
 
     def answer_with(value: float | None) -> counters.Round:
         if value is None:
@@ -392,7 +392,7 @@ def test_books_taken_up_after_a_restart_count_from_where_the_last_ones_stopped()
     """The previous operator booked up to its last round (read at some instant); the new one
     takes that round as its baseline, so its first step books exactly the increase since, and
     node time accrues from the previous operator's last scrape."""
-    key = engine_tokens.PodKey(books.NS, LABEL, "decode", "d0")
+    key = snapshot.PodKey(books.NS, LABEL, "decode", "d0")
 
     def at(value: float) -> counters.Round:
         return counters.Round({key: exposition.PodReading(generation_tokens=value)})

@@ -17,8 +17,7 @@ import pytest
 from prometheus_api_client import exceptions
 
 from tokenfleet import clock as clocks
-from tokenfleet.metrics import engine_tokens
-from tokenfleet.signals import counters, engines, exposition, scrape
+from tokenfleet.signals import counters, engines, exposition, scrape, snapshot
 
 START = dt.datetime(2025, 1, 6, tzinfo=dt.UTC)
 POD = {
@@ -27,7 +26,7 @@ POD = {
     "tokenfleet_io_role": "prefill",
     "pod": "dsv3-prefill-0-0",
 }
-KEY = engine_tokens.PodKey("ns", "dsv3", "prefill", "dsv3-prefill-0-0")
+KEY = snapshot.PodKey("ns", "dsv3", "prefill", "dsv3-prefill-0-0")
 
 
 def series(counter: str, value: str, **labels: str) -> dict[str, Any]:
@@ -75,7 +74,7 @@ def test_an_answer_becomes_one_reading_per_pod() -> None:
     ]
     assert counters.parse(answer) == {
         KEY: exposition.PodReading(prompt_tokens=1200, cached_tokens=300, generation_tokens=7),
-        engine_tokens.PodKey("ns", "dsv3", "prefill", "dsv3-prefill-1-0"): exposition.PodReading(
+        snapshot.PodKey("ns", "dsv3", "prefill", "dsv3-prefill-1-0"): exposition.PodReading(
             prompt_tokens=50
         ),
     }
@@ -192,15 +191,20 @@ async def test_a_source_that_keeps_no_counters_gives_no_round() -> None:
     assert await counters.Reader("ns", "dsv3").read(None, object()) is None
 
 
-async def test_the_lookback_spans_twice_the_real_time_since_prometheus_last_answered() -> None:
-    now = [0.0]
-    answers = Answers([series("generation", "3")])
-    reader = counters.Reader(
+def _reader(answers: Answers, now: list[float]) -> counters.Reader:
+    """A reader of `answers` whose real (monotonic) time is `now[0]`."""
+    return counters.Reader(
         "ns",
         "dsv3",
         connect=lambda url: counters.PrometheusCounters(url, "ns", "dsv3", client=answers),
         monotonic=lambda: now[0],
     )
+
+
+async def test_the_lookback_spans_twice_the_real_time_since_prometheus_last_answered() -> None:
+    now = [0.0]
+    answers = Answers([series("generation", "3")])
+    reader = _reader(answers, now)
     await reader.read("http://p", None)
     now[0] = 10.0
     await reader.read("http://p", None)  # a quick step: the shortest lookback
