@@ -1,12 +1,13 @@
-"""The autoscaling loop: one kopf daemon per InferenceDeployment runs the planner.
+"""The autoscaling loop: the ticker runs the planner of each InferenceDeployment.
 
-Every `autoscaling.intervalSeconds` of the process clock: read signals (Prometheus, or the
-engine pods' /metrics directly), hand the pure planner an observation (demand per role, units
-ready and starting, the pool's node budget), record its decision in status.lastDecision with an
-event and a metric, and have the unit reconciler act on it at once. The planner's memory (its
-demand history, for the forecast) lives in the loop; a restarted operator rebuilds it from the
-demand Prometheus kept over the forecast's look-back (`remember`), so a restart does not cost
-the forecast its days. A missing or absurd signal makes the planner hold its last decision.
+Every `autoscaling.intervalSeconds` of the process clock, one step at a time per deployment:
+read signals (Prometheus, or the engine pods' /metrics directly), hand the pure planner an
+observation (demand per role, units ready and starting, the pool's node budget), record its
+decision in status.lastDecision with an event and a metric, and have the unit reconciler act
+on it at once. The planner's memory (its demand history, for the forecast) lives in the loop; a
+restarted operator rebuilds it from the demand Prometheus kept over the forecast's look-back
+(`remember`), so a restart does not cost the forecast its days. A missing or absurd signal
+makes the planner hold its last decision.
 """
 
 from __future__ import annotations
@@ -148,10 +149,17 @@ class Autoscaler:
         url = spec.autoscaling.signals.prometheus_url or self.ctx.settings.prometheus_url
         if not url:  # the direct scrape needs the pods; Prometheus finds them itself
             await asyncio.to_thread(self._refresh_targets, spec)
-        sample = await self._signal_source(url).sample()
-        if url and not self.books.opened:
-            await self._take_up_books(url)
-        readings = await self.counters.read(url, self._source)
+        signals = self._signal_source(url)
+        if url:
+            if not self.books.opened:
+                await self._take_up_books(url)
+            # Two reads of one Prometheus, side by side: the step waits for the slower only.
+            sample, readings = await asyncio.gather(
+                signals.sample(), self.counters.read(url, signals)
+            )
+        else:  # the direct scrape's counters are what its sample just read
+            sample = await signals.sample()
+            readings = await self.counters.read(url, signals)
         now = self.ctx.clock.now()
         decision = None
         if spec.autoscaling.enabled:

@@ -52,6 +52,13 @@ within the lookback each must be its own pod in the books, or their counts would
 MIN_LOOKBACK_SECONDS = 60.0
 """The shortest lookback (real seconds) for a pod's last sample: a few scrape intervals."""
 
+MIN_READ_SECONDS = 1.0
+"""Real seconds between two rounds read from Prometheus, at least. Its counters change once
+per scrape (a second apart at best): a round read sooner finds the same values. Under the
+demo's 144x clock the planner steps every 0.2 real seconds, and reading the counters at every
+step cost Prometheus and the step twice as much as the planner's own queries. A step without a
+round books nothing; the next round holds every token since (see `accounting.Accountant`)."""
+
 SETTLE_SECONDS = 2.0
 """How long ago (real seconds) a round is evaluated. A scrape's samples carry the instant it
 started but land when it ends; evaluated now, a round could miss a sample that a read at the
@@ -273,9 +280,13 @@ class Reader:
 
     async def read(self, url: str | None, source: object) -> Round | None:
         """This step's round: from Prometheus at `url`, else from `source`'s last scrape;
-        None when neither could be read."""
+        None when neither could be read, or Prometheus was read less than `MIN_READ_SECONDS`
+        ago."""
         if url:
             asked = self._monotonic()
+            same = self._prometheus_counters is not None and self._prometheus_counters.url == url
+            if same and self._last_read is not None and asked - self._last_read < MIN_READ_SECONDS:
+                return None
             now = self._epoch()
             found = await asyncio.to_thread(
                 self._counters(url).read, self.lookback(), round(now - SETTLE_SECONDS, 3), now

@@ -235,3 +235,17 @@ def test_a_pod_started_again_on_another_node_is_a_pod_of_its_own_in_the_books() 
     found = counters.parse([on("n1", "500"), on("n2", "20")])
     assert sorted(key.pod for key in found) == [f"{KEY.pod}@n1", f"{KEY.pod}@n2"]
     assert sorted(r.prompt_tokens or 0 for r in found.values()) == [20, 500]
+
+
+async def test_prometheus_is_read_at_most_once_per_second_of_real_time() -> None:
+    now = [0.0]
+    answers = Answers([series("generation", "3")])
+    reader = _reader(answers, now)
+    assert await reader.read("http://p", None) is not None
+    asked = len(answers.asked)
+    now[0] = 0.6  # a step of a fast clock, before Prometheus scraped again
+    assert await reader.read("http://p", None) is None
+    assert len(answers.asked) == asked
+    now[0] = 1.0
+    assert await reader.read("http://p", None) is not None
+    assert len(answers.asked) == 2 * asked
