@@ -2,8 +2,9 @@
 
 - `tokenfleet`: the operator's planner with the deployment's own settings, called every
   autoscaling interval of virtual time exactly as the operator's timer calls it.
-- `reactive`: the same planner with the forecast and the schedule switched off and the HPA's
-  five-minute scale-down stabilization: utilisation only, always one lead time late.
+- `reactive`: the Kubernetes HPA (what KEDA drives) at each role's target utilisation, as
+  upstream's replica calculator and default behaviours work (`hpa`): utilisation only, always
+  a lead time late. `make bench` also sweeps its target to draw its cost/late-token curve.
 - `static`: every role sized for the trace's peak, all day.
 - `schedule`: fixed sizes by time of day: DeepSeek's published day/night curve scaled to each
   role's peak, never below the deployment's schedule minimums, started a lead time ahead.
@@ -24,14 +25,12 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from tokenfleet.api import inference_deployment
 from tokenfleet.planner import config, decide, schedule
 from tokenfleet.planner import state as planner_state
-from tokenfleet.sim import deepseek, replay
+from tokenfleet.sim import deepseek, hpa, replay
 from tokenfleet.sim import trace as tr
 
 NAMES = ("tokenfleet", "oracle", "static", "reactive", "schedule")
-HPA_SCALE_DOWN_SECONDS = 300
 
 
 class PlannerPolicy:
@@ -155,22 +154,6 @@ def by_schedule(trace: tr.Trace, cfg: config.PlannerConfig, start: dt.datetime) 
     return FixedPolicy("schedule", units)
 
 
-def reactive_config(cfg: config.PlannerConfig) -> config.PlannerConfig:
-    """`cfg` with forecast and schedule off and HPA-like stabilization."""
-    auto = cfg.autoscaling
-    return dataclasses.replace(
-        cfg,
-        autoscaling=auto.model_copy(
-            update={
-                "forecast": auto.forecast.model_copy(update={"enabled": False}),
-                "schedule": inference_deployment.ScheduleSpec(),
-                "scale_down_stabilization_seconds": HPA_SCALE_DOWN_SECONDS,
-                "scale_up_stabilization_seconds": 0,
-            }
-        ),
-    )
-
-
 def build(
     name: str, trace: tr.Trace, cfg: config.PlannerConfig, start: dt.datetime
 ) -> replay.Policy:
@@ -178,7 +161,7 @@ def build(
     if name == "tokenfleet":
         return PlannerPolicy(name, cfg)
     if name == "reactive":
-        return PlannerPolicy(name, reactive_config(cfg))
+        return hpa.HPAPolicy(cfg)
     if name == "oracle":
         return oracle(trace, cfg, start)
     if name == "static":

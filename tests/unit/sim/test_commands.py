@@ -126,6 +126,12 @@ def test_bench_prints_a_table_per_trace_and_a_verdict(
     assert (
         "one: " in verdict and "x oracle" in verdict and "fewer node-hours than static" in verdict
     )
+    # Per trace, the HPA's curve over every target, and the planner set on it.
+    assert out.count("HPA swept over target utilisation:") == 2
+    for target in ("0.85", "0.65", "0.45"):
+        assert out.count(f"\n  {target} ") == 2
+    assert out.count("at tokenfleet's ") == 2
+    assert "HPA at equal node-hours" in verdict
 
 
 def test_bench_without_traces_exits_2(
