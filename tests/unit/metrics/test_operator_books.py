@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import itertools
 import pathlib
 from collections.abc import Sequence
 from typing import Any
@@ -301,11 +302,12 @@ async def test_from_prometheus_a_failed_query_loses_nothing() -> None:
     script: list[Any] = [answer(r) for r in rounds]
     script.insert(3, exceptions.PrometheusApiClientException("HTTP 503"))
     client = Scripted(script)
+    ticks = itertools.count(0.0, counters.MIN_READ_SECONDS)  # a step per scrape
     reader = counters.Reader(
         books.NS,
         LABEL,
         connect=lambda url: counters.PrometheusCounters(url, books.NS, LABEL, client=client),
-        monotonic=lambda: 0.0,
+        monotonic=lambda: next(ticks),
     )
     reads = [await reader.read("http://prometheus", None) for _ in range(len(script))]
     assert reads[3] is None
