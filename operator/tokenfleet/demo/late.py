@@ -1,9 +1,10 @@
 """The late-token account of a live run: pure.
 
 A token is late when it arrives while its role's serving capacity (at 100%, counting only units
-that are up) is below that role's demand; the late fraction is the excess over all tokens, the
-same definition `tokenfleet simulate` uses. The demo samples the deployment's ready units every
-half second of real time and charges each span the trace's tokens for it.
+that are up) is below that role's demand; the late fraction is the excess over all tokens,
+counted by the function `tokenfleet simulate` counts with (`sim.late`). The demo samples the
+deployment's ready units every half second of real time and charges each span the trace's
+tokens for it.
 """
 
 from __future__ import annotations
@@ -11,6 +12,9 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 
+import numpy as np
+
+from tokenfleet.sim import late as late_mod
 from tokenfleet.sim import trace as trace_mod
 
 
@@ -24,30 +28,24 @@ class LateTokens:
     arrived: dict[str, float] = dataclasses.field(default_factory=dict)
     late: dict[str, float] = dataclasses.field(default_factory=dict)
 
-    def tokens_between(self, role: str, t0: float, t1: float) -> float:
-        """Tokens of `role` that arrive between trace seconds t0 and t1 (rows are flat)."""
-        total = 0.0
-        rates = self.trace.demand(role)
-        for start, duration, rate in zip(
-            self.trace.starts, self.trace.durations, rates, strict=True
-        ):
-            end = start + duration
-            if end <= t0:
-                continue
-            if start >= t1:
-                break
-            total += float(rate) * (min(end, t1) - max(start, t0))
-        return total
+    def pieces(self, role: str, t0: float, t1: float) -> tuple[trace_mod.Floats, trace_mod.Floats]:
+        """The tokens of `role` arriving in each trace row's part of [t0, t1), and each
+        part's seconds (rows are flat)."""
+        starts, durations = self.trace.starts, self.trace.durations
+        seconds = np.clip(np.minimum(starts + durations, t1) - np.maximum(starts, t0), 0.0, None)
+        return self.trace.demand(role) * seconds, seconds
 
     def charge(self, t0: float, t1: float, ready_units: Mapping[str, int]) -> None:
-        """Account the span [t0, t1) of the trace, during which `ready_units` served."""
+        """Account the span [t0, t1) of the trace, during which `ready_units` served: each row's
+        part of it is a span of constant demand and capacity (`sim.late`)."""
         if t1 <= t0:
             return
         for role, per_unit in self.unit_capacity.items():
-            tokens = self.tokens_between(role, t0, t1)
-            capacity = per_unit * ready_units.get(role, 0) * (t1 - t0)
-            self.arrived[role] = self.arrived.get(role, 0.0) + tokens
-            self.late[role] = self.late.get(role, 0.0) + max(0.0, tokens - capacity)
+            arrived, seconds = self.pieces(role, t0, t1)
+            capacity = per_unit * ready_units.get(role, 0)
+            late = late_mod.late_tokens(arrived, capacity, seconds)
+            self.arrived[role] = self.arrived.get(role, 0.0) + float(arrived.sum())
+            self.late[role] = self.late.get(role, 0.0) + float(late.sum())
 
     @property
     def fraction(self) -> float:

@@ -40,6 +40,7 @@ from collections.abc import Callable, Mapping, Sequence
 from tokenfleet import clock as clocks
 from tokenfleet.enginesim import demand as demands
 from tokenfleet.enginesim import queue as queues
+from tokenfleet.sim import late as late_mod
 
 TTFT_BUCKETS = (0.1, 0.2, 0.4, 0.6, 0.8, 1.0, 2.0, 4.0, 6.0, 8.0, 10.0, 20.0, 40.0, 60.0)
 ITL_BUCKETS = (0.005, 0.01, 0.015, 0.02, 0.025, 0.03, 0.04, 0.05, 0.075, 0.1, 0.25, 0.5, 1.0)
@@ -226,7 +227,7 @@ def run_role(
         if not work.empty:
             queue = (*queue, queues.Batch(start, end, work))
             arrived += work
-        late += max(0.0, measure(work) - capacity * (end - start))
+        late += late_mod.late_tokens(measure(work), capacity, end - start)
         queue, parts = queues.serve(queue, start, end - start, capacity, measure)
         done = sum((part.work for part in parts), queues.Work())
         served += done

@@ -1,7 +1,8 @@
 """What a replay cost and earned: node-hours, late tokens, money, as a table or JSON.
 
 A token is late when it arrives in a row where its role's serving capacity (at 100%, counting
-only units that are up) is below the role's demand; the late tokens of a row are the excess.
+only units that are up) is below the role's demand; the late tokens of a row are the excess
+(`late.late_tokens`).
 `late_token_fraction` is all roles' late tokens over all tokens. Revenue does not depend on the
 policy (late tokens are served, only late), so it is worked out once per trace.
 """
@@ -20,6 +21,7 @@ from tokenfleet.economics import cost as cost_model
 from tokenfleet.economics import pricing, revenue, tokens, unit_economics
 from tokenfleet.planner import config
 from tokenfleet.sim import fleet as fl
+from tokenfleet.sim import late as late_mod
 from tokenfleet.sim import replay
 from tokenfleet.sim import trace as tr
 
@@ -170,7 +172,8 @@ def summarise(
         ready = timeline.ready[role.name]
         paid = ready + timeline.starting[role.name]
         capacity = ready * role.unit_capacity
-        late = np.maximum(0.0, trace.demand(role.name) - capacity) * trace.durations
+        arrived = trace.demand(role.name) * trace.durations
+        late = late_mod.late_tokens(arrived, capacity.astype(np.float64), trace.durations)
         roles[role.name] = RoleResult(
             node_hours=float((paid * role.nodes_per_unit * trace.durations).sum() / 3600),
             mean_units=float((paid * trace.durations).sum() / trace.seconds),
