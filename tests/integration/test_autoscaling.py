@@ -102,6 +102,20 @@ PLAN = {
 }
 
 
+def margin_available(
+    cluster: cluster_support.Cluster, namespace: str, reason: str
+) -> dict[str, Any]:
+    """The deployment's MarginAvailable condition, once it has `reason`."""
+
+    def found() -> dict[str, Any] | None:
+        out = cluster.kubectl("get", "infd", "scaled", "-n", namespace, "-o", "yaml")
+        conds = (yaml.safe_load(out.stdout).get("status") or {}).get("conditions") or []
+        margin = next((c for c in conds if c["type"] == "MarginAvailable"), None)
+        return margin if margin is not None and margin["reason"] == reason else None
+
+    return wait_for(f"MarginAvailable with reason {reason}", found, timeout=30)
+
+
 def test_the_planner_scales_units_to_the_measured_demand(
     cluster: cluster_support.Cluster, namespace: str, enginesim: str
 ) -> None:
@@ -175,6 +189,31 @@ def test_the_planner_scales_units_to_the_measured_demand(
             assert money["costPerMillionOutputTokens"] > 0 and money["margin"] > -1
             row = cluster.kubectl("get", "infd", "scaled", "-n", namespace).stdout.splitlines()[1]
             assert f"{money['costPerMillionOutputTokens']:g}" in row.split()
+            assert margin_available(cluster, namespace, "Priced")["status"] == "True"
+
+            # A plan in another currency than the pool's: margin cannot be worked out; the
+            # condition and one warning event say why. Gone: the same, then priced again.
+            in_euros = {**PLAN, "spec": {**PLAN["spec"], "currency": "EUR"}}
+            cluster.kubectl("apply", "-n", namespace, "-f", "-", input=yaml.safe_dump(in_euros))
+            mismatch = margin_available(cluster, namespace, "CurrencyMismatch")
+            assert mismatch["status"] == "False" and "prices in EUR" in mismatch["message"]
+            cluster.kubectl("delete", "pricingplan", "r1", "-n", namespace)
+            missing = margin_available(cluster, namespace, "PlanNotFound")
+            assert "does not exist" in missing["message"]
+            cluster.kubectl("apply", "-n", namespace, "-f", "-", input=yaml.safe_dump(PLAN))
+            assert margin_available(cluster, namespace, "Priced")["status"] == "True"
+            for reason in ("CurrencyMismatch", "PlanNotFound"):
+                told = cluster.kubectl(
+                    "get",
+                    "events",
+                    "-n",
+                    namespace,
+                    "--field-selector",
+                    f"reason={reason}",
+                    "-o",
+                    "jsonpath={.items[*].count}",
+                ).stdout.split()
+                assert told == ["1"], f"one {reason} event, got {told}"
     finally:
         cluster.kubectl("delete", "gpool", pool, "--wait=false", check=False)
         nodes.delete_nodes(cluster, pool)

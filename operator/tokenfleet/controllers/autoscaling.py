@@ -13,6 +13,7 @@ makes the planner hold its last decision.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Callable, Mapping, Sequence
@@ -145,7 +146,8 @@ class Autoscaler:
             pool = pool_api.GPUNodePoolSpec.model_validate(pool_body["spec"])
         except pydantic.ValidationError:
             return None  # the pool's own Ready condition says why
-        plan_name, plan = await asyncio.to_thread(self._plan, spec)
+        priced = await asyncio.to_thread(self._plan, spec)
+        plan_name, plan = priced.name, priced.spec
         url = spec.autoscaling.signals.prometheus_url or self.ctx.settings.prometheus_url
         if not url:  # the direct scrape needs the pods; Prometheus finds them itself
             await asyncio.to_thread(self._refresh_targets, spec)
@@ -183,7 +185,8 @@ class Autoscaler:
                 self.namespace, self.name, now - dt.timedelta(seconds=clock_age)
             )
         economics = books.to_status() if books is not None else None
-        await asyncio.to_thread(self._record, body, decision, economics)
+        margin = margin_condition(priced, pool_name, pool, body["metadata"].get("generation"))
+        await asyncio.to_thread(self._record, body, decision, economics, margin)
         return decision
 
     async def _take_up_books(self, url: str) -> None:
@@ -255,25 +258,37 @@ class Autoscaler:
         )
         return decide.seed(cfg, samples)
 
-    def _plan(
-        self, spec: infd_api.InferenceDeploymentSpec
-    ) -> tuple[str | None, plan_api.PricingPlanSpec | None]:
+    def _plan(self, spec: infd_api.InferenceDeploymentSpec) -> PlanLookup:
         if spec.pricing_plan_ref is None:
-            return None, None
+            return PlanLookup(None, None)
         name = spec.pricing_plan_ref.name
         body = self.ctx.kube.get_or_none(common.API_VERSION, "PricingPlan", name, self.namespace)
         if body is None:
-            return name, None
+            return PlanLookup(name, None, "PlanNotFound")
         try:
-            return name, plan_api.PricingPlanSpec.model_validate(body["spec"])
+            return PlanLookup(name, plan_api.PricingPlanSpec.model_validate(body["spec"]))
         except pydantic.ValidationError:
-            return name, None
+            return PlanLookup(name, None, "PlanInvalid")
+
+    def _tell_margin(
+        self, body: Mapping[str, Any], before: Sequence[Mapping[str, Any]], margin: dict[str, Any]
+    ) -> None:
+        news = margin_news(before, margin)
+        if news is not None:
+            self.ctx.kube.event(
+                {"apiVersion": common.API_VERSION, "kind": "InferenceDeployment", **body},
+                str(news["reason"]),
+                str(news["message"]),
+                type_="Warning",
+                now_rfc3339=self.ctx.now_rfc3339(),
+            )
 
     def _record(
         self,
         body: Mapping[str, Any],
         decision: decide.Decision | None,
         economics: infd_api.Economics | None,
+        margin: dict[str, Any],
     ) -> None:
         status: dict[str, Any] = {}
         if economics is not None:
@@ -281,8 +296,14 @@ class Autoscaler:
         units = decision.units if decision is not None else None
         previous = ((body.get("status") or {}).get("lastDecision") or {}).get("units")
         changed = decision is not None and units != previous
+        generation = body["metadata"].get("generation")
+        owned = [margin]
         if decision is not None:
-            status["conditions"] = planner_conditions(decision, body, self.ctx.now_rfc3339())
+            owned = [*planner_conditions(decision, generation), margin]
+        before: Sequence[Mapping[str, Any]] = (body.get("status") or {}).get("conditions") or []
+        status["conditions"] = conditions.merge(before, owned, self.ctx.now_rfc3339())
+        self._tell_margin(body, before, margin)
+        if decision is not None:
             stamp = decision.at.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
             if changed or self.last_units is None:
                 status["lastDecision"] = {"time": stamp, "units": units, "reason": decision.reason}
@@ -321,6 +342,19 @@ class Autoscaler:
         self.last_units = units
 
 
+def margin_news(
+    before: Sequence[Mapping[str, Any]], margin: Mapping[str, Any]
+) -> Mapping[str, Any] | None:
+    """`margin` when it newly reports a problem someone must fix (else None): a Warning event
+    is told once per problem, not at every step."""
+    old = next((c for c in before if c.get("type") == "MarginAvailable"), None)
+    if margin["reason"] not in MARGIN_PROBLEMS:
+        return None
+    if old is not None and old.get("reason") == margin["reason"]:
+        return None
+    return margin
+
+
 def observe(
     sample: snapshot.Snapshot,
     namespace: str,
@@ -347,11 +381,8 @@ def observe(
     return planner_state.Observation(at=at, roles=roles, node_budget=budget)
 
 
-def planner_conditions(
-    decision: decide.Decision, body: Mapping[str, Any], now: str
-) -> list[dict[str, Any]]:
+def planner_conditions(decision: decide.Decision, generation: int | None) -> list[dict[str, Any]]:
     """NodesAvailable and SignalsAvailable, the planner's own conditions."""
-    generation = body["metadata"].get("generation")
     out: list[dict[str, Any]] = []
     for cond in decision.conditions:
         if cond.type == "NodesAvailable":
@@ -376,8 +407,65 @@ def planner_conditions(
                 "SignalsAvailable", True, "SignalsRead", "every role has demand", generation
             )
         )
-    previous: Sequence[Mapping[str, Any]] = (body.get("status") or {}).get("conditions") or []
-    return conditions.merge(previous, out, now)
+    return out
+
+
+@dataclasses.dataclass(frozen=True)
+class PlanLookup:
+    """The deployment's PricingPlan as found: its name (None without a pricingPlanRef), its
+    spec when it exists and is valid, else why not."""
+
+    name: str | None
+    spec: plan_api.PricingPlanSpec | None
+    problem: str | None = None
+    """PlanNotFound or PlanInvalid."""
+
+
+MARGIN_PROBLEMS = frozenset({"PlanNotFound", "PlanInvalid", "CurrencyMismatch"})
+"""MarginAvailable reasons that need someone to act: told in a Warning event as well."""
+
+
+def margin_condition(
+    priced: PlanLookup, pool_name: str, pool: pool_api.GPUNodePoolSpec, generation: int | None
+) -> dict[str, Any]:
+    """`MarginAvailable`: whether revenue (the PricingPlan's prices) and cost (the pool's) can
+    be set against each other. Cost per token is reported either way; revenue needs a plan,
+    and margin a plan priced in the pool's currency."""
+    cost = pool.cost.currency
+    if priced.name is None:
+        return conditions.condition(
+            "MarginAvailable",
+            False,
+            "NoPricingPlan",
+            "spec.pricingPlanRef is not set: cost per token is reported, revenue and margin not",
+            generation,
+        )
+    if priced.spec is None:
+        what = "does not exist" if priced.problem == "PlanNotFound" else "has an invalid spec"
+        return conditions.condition(
+            "MarginAvailable",
+            False,
+            priced.problem or "PlanNotFound",
+            f"PricingPlan {priced.name!r} {what} in this namespace: revenue and margin are not "
+            "reported until it does",
+            generation,
+        )
+    if priced.spec.currency != cost:
+        return conditions.condition(
+            "MarginAvailable",
+            False,
+            "CurrencyMismatch",
+            f"PricingPlan {priced.name!r} prices in {priced.spec.currency} but GPUNodePool "
+            f"{pool_name!r} costs in {cost}: revenue is reported, margin needs one currency",
+            generation,
+        )
+    return conditions.condition(
+        "MarginAvailable",
+        True,
+        "Priced",
+        f"revenue by PricingPlan {priced.name!r}, cost by GPUNodePool {pool_name!r}, in {cost}",
+        generation,
+    )
 
 
 def register(ctx: context_mod.Context, ticker: ticker_mod.Ticker) -> None:
