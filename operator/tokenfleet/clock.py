@@ -24,6 +24,11 @@ class Clock(Protocol):
         ...
 
 
+def rfc3339(instant: dt.datetime) -> str:
+    """`instant` as Kubernetes writes times (RFC 3339 in UTC with a Z): status, events, labels."""
+    return instant.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
 def speed(clock: Clock) -> float:
     """Clock seconds per real second; 1 for a clock that does not run in real time."""
     real = clock.real_seconds(1.0)

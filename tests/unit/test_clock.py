@@ -38,3 +38,9 @@ def test_clocks_refuse_naive_starts_and_bad_speeds() -> None:
         clock.FakeClock(dt.datetime(2025, 1, 6))
     with pytest.raises(ValueError, match="positive"):
         clock.ScaledClock(START, speed=0)
+
+
+def test_times_are_written_as_kubernetes_writes_them() -> None:
+    beijing = dt.timezone(dt.timedelta(hours=8))
+    assert clock.rfc3339(dt.datetime(2025, 1, 6, 8, 30, tzinfo=beijing)) == "2025-01-06T00:30:00Z"
+    assert clock.rfc3339(dt.datetime(2025, 1, 6, 0, 30, 5, tzinfo=dt.UTC)) == "2025-01-06T00:30:05Z"

@@ -304,7 +304,7 @@ class Autoscaler:
         status["conditions"] = conditions.merge(before, owned, self.ctx.now_rfc3339())
         self._tell_margin(body, before, margin)
         if decision is not None:
-            stamp = decision.at.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+            stamp = clocks.rfc3339(decision.at)
             if changed or self.last_units is None:
                 status["lastDecision"] = {"time": stamp, "units": units, "reason": decision.reason}
             else:

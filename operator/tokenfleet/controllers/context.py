@@ -27,4 +27,4 @@ class Context:
         )
 
     def now_rfc3339(self) -> str:
-        return self.clock.now().isoformat().replace("+00:00", "Z")
+        return clock_mod.rfc3339(self.clock.now())

@@ -16,6 +16,7 @@ from typing import Any
 import kopf
 import pydantic
 
+from tokenfleet import clock as clocks
 from tokenfleet.api import common
 from tokenfleet.api import pricing_plan as plan_api
 from tokenfleet.controllers import conditions
@@ -45,7 +46,7 @@ def plan_status(
         "pricesInForce": {
             model: p.prices.model_dump(by_alias=True, mode="json") for model, p in in_force.items()
         },
-        "nextChange": change.isoformat().replace("+00:00", "Z") if change else None,
+        "nextChange": clocks.rfc3339(change) if change else None,
         "conditions": conditions.merge(
             (previous or {}).get("conditions"),
             [

@@ -22,6 +22,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
+from tokenfleet import clock as clocks
 from tokenfleet.kube import client as kube_client
 from tokenfleet.nodepools import errors, sizing
 
@@ -42,7 +43,7 @@ Obj = dict[str, Any]
 
 
 def rfc3339(instant: dt.datetime) -> str:
-    return instant.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+    return clocks.rfc3339(instant)
 
 
 def parse_time(text: str | None) -> dt.datetime | None:

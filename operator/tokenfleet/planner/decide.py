@@ -16,6 +16,7 @@ import dataclasses
 import datetime as dt
 import math
 
+from tokenfleet import clock as clocks
 from tokenfleet.api import common, inference_deployment
 from tokenfleet.planner import config, forecast, history, pool, reasons, schedule, stabilize
 from tokenfleet.planner import state as st
@@ -64,7 +65,7 @@ class Decision:
     def to_status(self) -> inference_deployment.Decision:
         """The decision as status.lastDecision shows it."""
         return inference_deployment.Decision(
-            time=self.at.astimezone(dt.UTC).isoformat().replace("+00:00", "Z"),
+            time=clocks.rfc3339(self.at),
             units=self.units,
             reason=self.reason,
         )

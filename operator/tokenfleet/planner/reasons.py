@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
+from tokenfleet import clock as clocks
 from tokenfleet.api import common, inference_deployment
 from tokenfleet.planner import config, forecast, pool
 from tokenfleet.planner import state as st
@@ -121,7 +122,7 @@ def conditions(
     cfg: config.PlannerConfig, fitted: pool.Fit, missing: list[str], at: dt.datetime
 ) -> tuple[common.Condition, ...]:
     """NodesAvailable and Degraded as the planner sees them at `at`."""
-    stamp = at.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+    stamp = clocks.rfc3339(at)
     if fitted.nodes_available:
         nodes = common.Condition(
             type="NodesAvailable",
