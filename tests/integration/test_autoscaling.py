@@ -10,6 +10,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -35,39 +36,65 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+class EngineSim:
+    """The engine-metrics simulator as a process on one port, serving the cluster's engine
+    pods at the fixed demand: it can be stopped (the engines' metrics gone) and started again."""
+
+    def __init__(self, cluster: cluster_support.Cluster) -> None:
+        self.cluster = cluster
+        self.port = _free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/pods/{{namespace}}/{{pod}}/metrics"
+
+    def start(self) -> None:
+        kubeconfig = str(self.cluster.kubeconfig)
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "tokenfleet",
+                "enginesim",
+                "--rate",
+                f"input={INPUT_RATE},cached=0,output={OUTPUT_RATE}",
+                "--engine",
+                "sglang",
+                "--port",
+                str(self.port),
+                "--discover",
+                "--kubeconfig",
+                kubeconfig,
+                "--capacity",
+                "prefill=73700,decode=14800",
+            ],
+            env={**os.environ, "KUBECONFIG": kubeconfig},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_for("enginesim up", lambda: _listening(self.port), timeout=30)
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(10)
+            self.proc = None
+
+
 @pytest.fixture
-def enginesim(cluster: cluster_support.Cluster, namespace: str) -> Iterator[str]:
-    port = _free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tokenfleet",
-            "enginesim",
-            "--rate",
-            f"input={INPUT_RATE},cached=0,output={OUTPUT_RATE}",
-            "--engine",
-            "sglang",
-            "--port",
-            str(port),
-            "--discover",
-            "--kubeconfig",
-            str(cluster.kubeconfig),
-            "--capacity",
-            "prefill=73700,decode=14800",
-        ],
-        env={**os.environ, "KUBECONFIG": str(cluster.kubeconfig)},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+def engines(cluster: cluster_support.Cluster, namespace: str) -> Iterator[EngineSim]:
+    sim = EngineSim(cluster)
+    sim.start()
     try:
-        wait_for("enginesim up", lambda: _listening(port), timeout=30)
-        yield f"http://127.0.0.1:{port}/pods/{{namespace}}/{{pod}}/metrics"
+        yield sim
     finally:
-        proc.terminate()
-        proc.wait(10)
-        assert proc.stderr is not None
-        proc.stderr.close()
+        sim.stop()
+
+
+@pytest.fixture
+def enginesim(engines: EngineSim) -> str:
+    return engines.url
 
 
 def _listening(port: int) -> bool:
@@ -116,30 +143,33 @@ def margin_available(
     return wait_for(f"MarginAvailable with reason {reason}", found, timeout=30)
 
 
+def _make_pool(cluster: cluster_support.Cluster) -> str:
+    """A GPUNodePool of 40 KWOK nodes, ready at once; its name."""
+    pool = f"h800-{uuid.uuid4().hex[:6]}"
+    spec = {
+        "nodeLabels": {"tokenfleet.io/pool": pool},
+        "nodeTaints": [{"key": "nvidia.com/gpu", "value": "present"}],
+        "maxNodes": 40,
+        "provisioningDelaySeconds": 0,
+        "cost": {"onDemandPerGpuHour": 2},
+    }
+    body = {"apiVersion": "tokenfleet.io/v1alpha1", "kind": "GPUNodePool"}
+    body |= {"metadata": {"name": pool}, "spec": spec}
+    cluster.kubectl("apply", "-f", "-", input=yaml.safe_dump(body))
+    nodes.create_nodes(cluster, pool, 40)
+    return pool
+
+
+def _status(cluster: cluster_support.Cluster, namespace: str) -> dict[str, Any]:
+    out = cluster.kubectl("get", "infd", "scaled", "-n", namespace, "-o", "yaml")
+    status: dict[str, Any] = yaml.safe_load(out.stdout).get("status") or {}
+    return status
+
+
 def test_the_planner_scales_units_to_the_measured_demand(
     cluster: cluster_support.Cluster, namespace: str, enginesim: str
 ) -> None:
-    pool = f"h800-{uuid.uuid4().hex[:6]}"
-    cluster.kubectl(
-        "apply",
-        "-f",
-        "-",
-        input=yaml.safe_dump(
-            {
-                "apiVersion": "tokenfleet.io/v1alpha1",
-                "kind": "GPUNodePool",
-                "metadata": {"name": pool},
-                "spec": {
-                    "nodeLabels": {"tokenfleet.io/pool": pool},
-                    "nodeTaints": [{"key": "nvidia.com/gpu", "value": "present"}],
-                    "maxNodes": 40,
-                    "provisioningDelaySeconds": 0,
-                    "cost": {"onDemandPerGpuHour": 2},
-                },
-            }
-        ),
-    )
-    nodes.create_nodes(cluster, pool, 40)
+    pool = _make_pool(cluster)
     clock = clock_mod.ScaledClock(dt.datetime.now(dt.UTC), speed=1.0)
     try:
         with operator_support.running(cluster, clock, engine_metrics_url=enginesim):
@@ -214,6 +244,52 @@ def test_the_planner_scales_units_to_the_measured_demand(
                     "jsonpath={.items[*].count}",
                 ).stdout.split()
                 assert told == ["1"], f"one {reason} event, got {told}"
+    finally:
+        cluster.kubectl("delete", "gpool", pool, "--wait=false", check=False)
+        nodes.delete_nodes(cluster, pool)
+
+
+def test_without_signals_the_planner_holds_and_resumes_when_they_return(
+    cluster: cluster_support.Cluster, namespace: str, engines: EngineSim
+) -> None:
+    """A fault drill: the engines' metrics go away (the direct scrape fails as a Prometheus that
+    is down does: no demand is read). The planner holds its last decision, says so in
+    SignalsAvailable=False, removes no unit, and decides again once the metrics return."""
+    pool = _make_pool(cluster)
+    clock = clock_mod.ScaledClock(dt.datetime.now(dt.UTC), speed=1.0)
+    try:
+        with operator_support.running(cluster, clock, engine_metrics_url=engines.url):
+            cluster.kubectl("apply", "-n", namespace, "-f", "-", input=yaml.safe_dump(PLAN))
+            cluster.kubectl("apply", "-n", namespace, "-f", "-", input=yaml.safe_dump(_infd(pool)))
+
+            def scaled() -> dict[str, int] | None:
+                units = (_status(cluster, namespace).get("lastDecision") or {}).get("units") or {}
+                return units if units.get("prefill", 1) > 1 else None
+
+            units = wait_for("a scale-up decision", scaled, timeout=90)
+
+            def signals(status: str) -> dict[str, Any] | None:
+                found = _status(cluster, namespace)
+                conds = {c["type"]: c for c in found.get("conditions") or []}
+                cond = conds.get("SignalsAvailable")
+                return found if cond is not None and cond["status"] == status else None
+
+            engines.stop()
+            held = wait_for("SignalsAvailable=False", lambda: signals("False"), timeout=30)
+            assert held["lastDecision"]["units"] == units
+            # Several steps later (every 2 s) nothing moved: same decision, same units wanted.
+            time.sleep(8)
+            later = _status(cluster, namespace)
+            assert later["lastDecision"]["units"] == units
+            wanted = {role: r["desiredUnits"] for role, r in later["roles"].items()}
+            assert wanted == units
+            cond = next(c for c in later["conditions"] if c["type"] == "SignalsAvailable")
+            assert cond["status"] == "False" and "prefill" in cond["message"]
+
+            engines.start()
+            back = wait_for("SignalsAvailable=True", lambda: signals("True"), timeout=60)
+            # The same demand: the same units.
+            assert back["lastDecision"]["units"] == units
     finally:
         cluster.kubectl("delete", "gpool", pool, "--wait=false", check=False)
         nodes.delete_nodes(cluster, pool)
