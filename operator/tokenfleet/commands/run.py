@@ -13,9 +13,15 @@ from typing import Any
 from tokenfleet.controllers import operator
 from tokenfleet.controllers import settings as settings_mod
 
+DEFAULTS = settings_mod.Settings()
+"""Where every flag's default comes from: the settings' own (one place, pinned by a test)."""
 
-def _env(name: str, default: str | None = None) -> str | None:
-    return os.environ.get(f"TOKENFLEET_{name}", default)
+
+def _env(name: str, default: object = None) -> str | None:
+    value = os.environ.get(f"TOKENFLEET_{name}")
+    if value:  # set and not empty
+        return value
+    return None if default is None else str(default)
 
 
 def register(subparsers: Any) -> None:
@@ -43,10 +49,10 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--metrics-port",
         type=int,
-        default=int(_env("METRICS_PORT", "8080") or 8080),
+        default=int(_env("METRICS_PORT") or DEFAULTS.metrics_port),
         help="port of /metrics, 0 to disable (env TOKENFLEET_METRICS_PORT)",
     )
-    parser.add_argument("--metrics-host", default=_env("METRICS_HOST", "0.0.0.0"))
+    parser.add_argument("--metrics-host", default=_env("METRICS_HOST", DEFAULTS.metrics_host))
     parser.add_argument(
         "--prometheus-url",
         default=_env("PROMETHEUS_URL"),
@@ -56,7 +62,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--signal-window",
         type=float,
-        default=float(_env("SIGNAL_WINDOW", "60") or 60),
+        default=float(_env("SIGNAL_WINDOW") or DEFAULTS.signal_window_seconds),
         help="rate window of Prometheus signals in real seconds (env TOKENFLEET_SIGNAL_WINDOW)",
     )
     parser.add_argument(
@@ -86,7 +92,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--clock-speed",
         type=float,
-        default=float(_env("CLOCK_SPEED", "1") or 1),
+        default=float(_env("CLOCK_SPEED") or DEFAULTS.clock.speed),
         help="run the process clock N times faster than real time (env TOKENFLEET_CLOCK_SPEED)",
     )
     parser.add_argument(

@@ -89,8 +89,8 @@ def build(
         prefix="tokenfleet.io", key="last-handled-configuration"
     )
     kopf_settings.posting.enabled = False  # events are ours, with reasons an SRE can filter on
-    kopf_settings.watching.server_timeout = 300
-    kopf_settings.execution.max_workers = 16
+    kopf_settings.watching.server_timeout = settings.kopf.watch_server_timeout
+    kopf_settings.execution.max_workers = settings.kopf.handler_workers
     if settings.peering:
         kopf_settings.peering.name = settings.peering
         kopf_settings.peering.mandatory = True

@@ -42,6 +42,18 @@ class ReconcileSettings:
 
 
 @dataclasses.dataclass(frozen=True)
+class KopfSettings:
+    """What tokenfleet sets of kopf's own settings (the rest are kopf's defaults)."""
+
+    watch_server_timeout: int = 300
+    """Seconds the API server keeps a watch open before kopf starts a new one: long enough
+    that watches are not re-listed every minute on a big cluster, short enough to notice a
+    silently dropped connection."""
+    handler_workers: int = 16
+    """Handlers kopf runs at once: the ticker's watch handlers are quick, a few suffice."""
+
+
+@dataclasses.dataclass(frozen=True)
 class Settings:
     """Everything `tokenfleet run` needs, passed explicitly (never through globals)."""
 
@@ -74,3 +86,4 @@ class Settings:
     """kopf peering object name; set so that two replicas are safe (one is active)."""
     clock: ClockSettings = dataclasses.field(default_factory=ClockSettings)
     reconcile: ReconcileSettings = dataclasses.field(default_factory=ReconcileSettings)
+    kopf: KopfSettings = dataclasses.field(default_factory=KopfSettings)
