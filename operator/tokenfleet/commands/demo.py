@@ -49,9 +49,10 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--speed",
         type=float,
-        default=float(_env("speed", "144")),
-        help="clock seconds per real second (default 144: a day in 10 minutes; on two cores "
-        "a faster clock leaves the control plane too little real time per clock minute)",
+        default=float(_env("speed", "72")),
+        help="clock seconds per real second (default 72: a day in 20 minutes, the fastest at "
+        "which two cores keep the simulator's bounds; at 144 the planner falls minutes behind "
+        "its turn in the ramps)",
     )
     parser.add_argument(
         "--hours",
