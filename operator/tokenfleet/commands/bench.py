@@ -74,9 +74,7 @@ def main(args: argparse.Namespace) -> int:
         print(table.render(rows, title=f"{one.name} ({one.seconds / 86400:.3g} days)"))
         ours = next((r for r in rows if r.policy == "tokenfleet"), None)
         if ours is not None:
-            compared = frontier.compare(
-                one, the_fleet, ours, ours.oracle_node_hours, start=args.start
-            )
+            compared = frontier.compare(one, the_fleet, ours, start=args.start)
             comparisons.append(compared)
             print(frontier.render(compared, the_fleet.pool.gpus_per_node))
     summary = verdict(results, comparisons)
@@ -108,7 +106,7 @@ def verdict(
         compared = against_hpa.get(ours.trace)
         if compared is not None:
             ratio = compared.advantage
-            bound = {"=": "", ">=": ">=", "<=": "<="}[compared.edge.value]
+            bound = "" if compared.edge is frontier.Edge.INSIDE else compared.edge.value
             if ratio is None:
                 theirs = "has some" if compared.hpa_late_tokens > 0 else "has none either"
                 parts.append(f"no late tokens (HPA at equal node-hours {theirs})")

@@ -87,7 +87,6 @@ def compare(
     trace: tr.Trace,
     fleet: fl.Fleet,
     ours: report.Result,
-    oracle_node_hours: float | None,
     *,
     start: dt.datetime,
     signal: replay.Signal | None = None,
@@ -103,7 +102,7 @@ def compare(
             fleet,
             cfg,
             money,
-            oracle_node_hours,
+            ours.oracle_node_hours,
         )
         for target in targets
     )
@@ -115,30 +114,23 @@ def render(comparison: Comparison, gpus_per_node: int) -> str:
     """The HPA's curve and the planner at equal node-hours, as text."""
     lines = ["HPA swept over target utilisation:"]
     header = ("target", "node-hours", "vs oracle", "late tokens", "goodput/GPU")
-    rows = [
-        (
-            f"{r.policy.removeprefix('hpa@')}",
+
+    def row(label: str, r: report.Result) -> tuple[str, ...]:
+        return (
+            label,
             f"{r.node_hours:,.0f}",
             "-" if r.vs_oracle is None else f"{r.vs_oracle:.3f}x",
             f"{r.late_token_fraction:.3%}",
             f"{goodput_per_gpu(r, gpus_per_node):,.0f} tok/s",
         )
-        for r in comparison.curve
-    ]
+
     ours = comparison.ours
-    rows.append(
-        (
-            "tokenfleet",
-            f"{ours.node_hours:,.0f}",
-            "-" if ours.vs_oracle is None else f"{ours.vs_oracle:.3f}x",
-            f"{ours.late_token_fraction:.3%}",
-            f"{goodput_per_gpu(ours, gpus_per_node):,.0f} tok/s",
-        )
-    )
-    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
-    for row in (header, *rows):
-        cells = [row[0].ljust(widths[0])]
-        cells += [c.rjust(w) for c, w in zip(row[1:], widths[1:], strict=True)]
+    rows = [row(r.policy.removeprefix("hpa@"), r) for r in comparison.curve]
+    rows.append(row("tokenfleet", ours))
+    widths = [max(len(line[i]) for line in (header, *rows)) for i in range(len(header))]
+    for line in (header, *rows):
+        cells = [line[0].ljust(widths[0])]
+        cells += [c.rjust(w) for c, w in zip(line[1:], widths[1:], strict=True)]
         lines.append("  " + "  ".join(cells))
     total = ours.input_tokens + ours.output_tokens
     hpa_share = comparison.hpa_late_tokens / total if total else 0.0
