@@ -133,7 +133,8 @@ QualifiedName = Annotated[
 LabelValue = Annotated[str, Field(max_length=LABEL_VALUE_MAX, pattern=LABEL_VALUE_PATTERN)]
 
 
-def _label_keys(labels: dict[str, str]) -> dict[str, str]:
+def label_keys(labels: dict[str, str]) -> dict[str, str]:
+    """The map, when every key is a Kubernetes label key (resource names are written alike)."""
     for key in labels:
         if not _valid_label_key(key):
             raise ValueError(
@@ -161,10 +162,16 @@ LABEL_KEYS_RULE: JsonDict = {
     "'/', then 1-63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit",
 }
 
+RESOURCE_NAMES_RULE: JsonDict = {
+    **LABEL_KEYS_RULE,
+    "message": "every key must be a resource name: an optional DNS-subdomain prefix and '/', "
+    "then 1-63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit",
+}
+
 Labels = Annotated[
     dict[str, LabelValue],
     Field(max_length=MAX_LABELS, json_schema_extra={"x-kubernetes-validations": [LABEL_KEYS_RULE]}),
-    AfterValidator(_label_keys),
+    AfterValidator(label_keys),
 ]
 """Node labels or a node selector: Kubernetes label keys and values, at most MAX_LABELS."""
 

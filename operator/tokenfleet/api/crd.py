@@ -186,6 +186,10 @@ def _structural(node: Any) -> Any:
             node[key] = True
     if "pattern" in node and node.get("type") == "number":
         del node["pattern"]
+    free_form = node.get("x-kubernetes-preserve-unknown-fields")
+    if free_form and node.get("additionalProperties") is True:
+        # Free-form (a pod spec): the marker keeps unknown fields; `true` adds nothing.
+        del node["additionalProperties"]
     if node.get("additionalProperties") is False:
         # Structural schemas forbid it beside properties; unknown fields are pruned anyway.
         del node["additionalProperties"]

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import enum
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import ConfigDict, Field
+from pydantic import AfterValidator, ConfigDict, Field
 
 from tokenfleet.api import common
 
@@ -105,6 +105,25 @@ class LendingProvider(common.Model):
     )
 
 
+MAX_EXTENDED_RESOURCES = 16
+
+
+class KwokProvider(common.Model):
+    """Settings of the kwok provider (simulated nodes)."""
+
+    extended_resources: Annotated[
+        dict[str, Annotated[str, Field(max_length=64, pattern=common.QUANTITY_PATTERN)]],
+        AfterValidator(common.label_keys),
+    ] = Field(
+        default_factory=dict,
+        max_length=MAX_EXTENDED_RESOURCES,
+        json_schema_extra={"x-kubernetes-validations": [common.RESOURCE_NAMES_RULE]},
+        description="Extended resources each simulated node offers beside its GPUs, as a "
+        "device plugin would advertise them on real nodes (e.g. rdma/ib: '8'), so that pods "
+        "shaped for a real cluster schedule on simulated ones.",
+    )
+
+
 class ProviderSpec(common.Model):
     """How nodes are added and removed."""
 
@@ -130,6 +149,7 @@ class ProviderSpec(common.Model):
     type: ProviderType = Field(
         default=ProviderType.KWOK, description="kwok, clusterapi, karpenter or lending."
     )
+    kwok: KwokProvider | None = Field(default=None, description="Settings of the kwok provider.")
     cluster_api: ClusterAPIProvider | None = Field(
         default=None, alias="clusterAPI", description="Settings of the clusterapi provider."
     )

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import enum
+import json
 from typing import Annotated, Any
 
-from pydantic import ConfigDict, Field
+from pydantic import AfterValidator, ConfigDict, Field
 
 from tokenfleet.api import common
 
@@ -62,6 +63,65 @@ class ResourceList(common.Model):
         default="64Gi",
         description="Size of the memory-backed /dev/shm NCCL and DeepEP need.",
         **QUANTITY,
+    )
+
+
+class PodTemplateMetadata(common.Model):
+    """Labels and annotations added to every engine pod the template applies to."""
+
+    labels: common.Labels = Field(
+        default_factory=dict, description="Pod labels; tokenfleet's own keys are kept."
+    )
+    annotations: dict[str, Annotated[str, Field(max_length=common.ARG_MAX)]] = Field(
+        default_factory=dict,
+        max_length=common.MAX_LABELS,
+        description="Pod annotations; tokenfleet's own keys are kept.",
+    )
+
+
+MAX_POD_TEMPLATE_BYTES = 65_536
+"""The most a pod template may weigh as JSON: a generous pod spec is a few kilobytes, and every
+one of a role's StatefulSets carries a copy."""
+
+
+def _named_items(spec: dict[str, Any]) -> dict[str, Any]:
+    """Containers, init containers and volumes are merged by name, so each must have one; and
+    a template is bounded in size, since its schema is the pod's and is checked at apply."""
+    size = len(json.dumps(spec))
+    if size > MAX_POD_TEMPLATE_BYTES:
+        raise ValueError(
+            f"the pod template is {size} bytes of JSON; at most {MAX_POD_TEMPLATE_BYTES}"
+        )
+    for field in ("containers", "initContainers", "volumes"):
+        items = spec.get(field, [])
+        if not isinstance(items, list) or not all(
+            isinstance(item, dict) and isinstance(item.get("name"), str) and item["name"]
+            for item in items
+        ):
+            raise ValueError(f"spec.{field} must be a list of objects, each with a name")
+    return spec
+
+
+class PodTemplate(common.Model):
+    """A pod template merged over the engine pods tokenfleet renders.
+
+    Maps merge key by key; containers, env, ports, volume mounts and pull secrets merge by
+    their keys as `kubectl apply` merges a pod; volumes of the same name replace ours;
+    tolerations and pod (anti-)affinity terms add to ours. What tokenfleet relies on (its
+    labels, the engine container's image, command, args, ports and TOKENFLEET_* variables, the
+    GPU count, the pool's node selector) is kept, and the PodTemplateAccepted condition names
+    every field the template tried to change.
+    """
+
+    metadata: PodTemplateMetadata | None = Field(
+        default=None, description="Labels and annotations of the pods."
+    )
+    spec: Annotated[dict[str, Any], AfterValidator(_named_items)] = Field(
+        default_factory=dict,
+        description="A Kubernetes PodSpec, in part: what to add or change in the engine pods "
+        "(the engine container is named 'engine'). The API server validates the merged pod.",
+        max_length=64,
+        json_schema_extra={"x-kubernetes-preserve-unknown-fields": True},
     )
 
 
@@ -180,6 +240,10 @@ class RoleSpec(common.Model):
     topology_key: common.QualifiedName | None = Field(
         default=None,
         description="Node label every pod of a unit must share (e.g. a rack or zone label).",
+    )
+    pod_template: PodTemplate | None = Field(
+        default=None,
+        description="Pod template for this role's engine pods, merged after spec.podTemplate.",
     )
 
 
@@ -357,6 +421,11 @@ class InferenceDeploymentSpec(common.Model):
         description="statefulset (one StatefulSet per unit) or leaderworkerset.",
     )
     roles: Roles = Field(description="Roles and their units.")
+    pod_template: PodTemplate | None = Field(
+        default=None,
+        description="Pod template merged over every role's engine pods (RDMA devices, "
+        "capabilities, host network, NCCL environment, weights cache, priority class).",
+    )
     autoscaling: AutoscalingSpec = Field(default=AutoscalingSpec(), description="Planner settings.")
     router: RouterSpec = Field(default=RouterSpec(), description="Router settings.")
     node_pool_ref: common.LocalObjectReference = Field(

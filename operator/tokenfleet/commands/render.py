@@ -128,9 +128,11 @@ def render(
         try:
             objs = fleet.objects(infd, pool, desired)
             lines = fleet.command_lines(infd, pool, desired)
+            conflicts = fleet.template_conflicts(infd, pool)
         except errors.RenderError as exc:
             raise RenderInputError(f"{label}: {exc}") from exc
         head = [f"# {label}: " + ", ".join(f"{r} {n} units" for r, n in desired.items())]
+        head += [f"# pod template conflict: {conflict}" for conflict in conflicts]
         for unit in lines:
             for rank, argv in enumerate(unit.argv):
                 head.append(

@@ -27,7 +27,17 @@ from tokenfleet.controllers import context as context_mod
 from tokenfleet.controllers import ticker as ticker_mod
 from tokenfleet.kube import client as kube_client
 from tokenfleet.workloads import errors as render_errors
-from tokenfleet.workloads import labels, lws, naming, observe, rollout, router, units
+from tokenfleet.workloads import (
+    fleet,
+    labels,
+    lws,
+    naming,
+    observe,
+    overlay,
+    rollout,
+    router,
+    units,
+)
 
 log = logging.getLogger(__name__)
 PLURAL = "inferencedeployments"
@@ -65,6 +75,15 @@ def render_inputs(
     return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
 
 
+def _condition_changed(body: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
+    """Whether `new` differs from the condition of its type in the object's status (an event
+    is sent once per change, not once per reconcile)."""
+    for old in (body.get("status") or {}).get("conditions") or []:
+        if old.get("type") == new["type"]:
+            return any(old.get(k) != new[k] for k in ("status", "reason", "message"))
+    return True
+
+
 class Reconciler:
     """Reconciles InferenceDeployments; the ticker runs one reconcile per object at a time.
 
@@ -76,10 +95,12 @@ class Reconciler:
     def __init__(self, ctx: context_mod.Context) -> None:
         self.ctx = ctx
         self._rendered: dict[tuple[str, str], tuple[str, Rendered]] = {}
+        self._conflicts: dict[tuple[str, str], tuple[str, list[overlay.Conflict]]] = {}
 
     def forget(self, namespace: str, name: str) -> None:
         """Drop what was rendered for a deployment that is gone."""
         self._rendered.pop((namespace, name), None)
+        self._conflicts.pop((namespace, name), None)
 
     def _units(
         self,
@@ -159,7 +180,40 @@ class Reconciler:
                 body, {}, [role_status.cond("Ready", False, "BackendMissing", message, generation)]
             )
             return
-        self._status(body, roles, role_status.role_conditions(roles, generation))
+        except kube_client.KubeError as exc:
+            if exc.status != 422:
+                raise
+            # The API server refused what was rendered: most often a pod template whose merged
+            # pod is not a valid pod. Said once per change, not retried in a traceback.
+            message = f"the API server refused a unit: {exc.message}"[:1000]
+            log.warning("%s/%s: %s", meta["namespace"], meta["name"], message)
+            refused = role_status.cond("Ready", False, "Refused", message, generation)
+            if _condition_changed(body, refused):
+                self._event(body, "Refused", message, warning=True)
+            self._status(body, {}, [refused])
+            return
+        accepted = self._template_condition(infd, pool.spec, owner, generation)
+        if accepted["status"] == "False" and _condition_changed(body, accepted):
+            self._event(body, accepted["reason"], accepted["message"], warning=True)
+        self._status(body, roles, [*role_status.role_conditions(roles, generation), accepted])
+
+    def _template_condition(
+        self,
+        infd: infd_api.InferenceDeployment,
+        pool: pool_api.GPUNodePoolSpec,
+        owner: dict[str, Any],
+        generation: int | None,
+    ) -> dict[str, Any]:
+        """PodTemplateAccepted, worked out once per change of what the units are made from."""
+        key = (str(infd.metadata.get("namespace") or ""), str(infd.metadata.get("name")))
+        digest = render_inputs(infd, pool, owner)
+        cached = self._conflicts.get(key)
+        if cached is None or cached[0] != digest:
+            cached = (digest, fleet.template_conflicts(infd, pool))
+            self._conflicts[key] = cached
+        return role_status.template_condition(
+            cached[1], any_template=fleet.has_templates(infd), gen=generation
+        )
 
     # --- built-in backend: one StatefulSet + headless Service per unit ------------------------
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from tokenfleet.controllers import conditions
+from tokenfleet.workloads import overlay
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,3 +65,17 @@ def role_conditions(roles: Mapping[str, RoleOutcome], gen: int | None) -> list[d
             gen,
         ),
     ]
+
+
+def template_condition(
+    conflicts: Sequence[overlay.Conflict], *, any_template: bool, gen: int | None
+) -> dict[str, Any]:
+    """PodTemplateAccepted: False, naming each field kept, when a pod template set what
+    tokenfleet owns; True otherwise."""
+    if conflicts:
+        kept = "; ".join(str(c) for c in conflicts)
+        message = f"{len(conflicts)} field(s) of the pod templates are tokenfleet's: {kept}"
+        return cond("PodTemplateAccepted", False, "OperatorFieldsKept", message[:1000], gen)
+    if any_template:
+        return cond("PodTemplateAccepted", True, "Merged", "pod templates merged", gen)
+    return cond("PodTemplateAccepted", True, "NoTemplate", "no pod template: pods as rendered", gen)

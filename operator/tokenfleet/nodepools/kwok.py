@@ -2,7 +2,8 @@
 
 A real provider, used by the tests and `make demo`: it creates `Node` objects that KWOK (run
 with `--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake`) reports Ready and runs
-pods on, with the allocatable we give them (`nvidia.com/gpu: gpusPerNode`).
+pods on, with the allocatable we give them (`nvidia.com/gpu: gpusPerNode`, and the pool's
+`provider.kwok.extendedResources`, such as the RDMA devices a real node's device plugin offers).
 
 Provisioning: KWOK marks a node Ready within a second, so boot time is modelled on the Node
 itself. A requested node is created at once with `tokenfleet.io/requested-at` and
@@ -61,7 +62,8 @@ def node_object(
     if ready_at is not None:
         marks[nodes.READY_AT] = ready_at
         taints.append({"key": nodes.PROVISIONING_TAINT, "effect": "NoSchedule"})
-    resources = {"cpu": CPU, "memory": MEMORY, "pods": PODS, "nvidia.com/gpu": gpus}
+    extended = spec.provider.kwok.extended_resources if spec.provider.kwok else {}
+    resources = {**extended, "cpu": CPU, "memory": MEMORY, "pods": PODS, "nvidia.com/gpu": gpus}
     meta: dict[str, Any] = {"name": node_name, "labels": node_labels, "annotations": marks}
     if pool.uid:
         # Both are cluster-scoped: deleting the pool lets the garbage collector remove its nodes.

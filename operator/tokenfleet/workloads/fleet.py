@@ -15,7 +15,7 @@ from typing import Any
 
 from tokenfleet.api import gpu_node_pool as pool_api
 from tokenfleet.api import inference_deployment as infd_api
-from tokenfleet.workloads import args, context, lws, naming, router, units
+from tokenfleet.workloads import args, context, lws, naming, overlay, pods, router, units
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,6 +59,32 @@ def objects(
             for index in range(want):
                 out += units.unit_objects(infd, pool, role, index, owner)
     return out + router.router_objects(infd, leaders(infd, desired), owner)
+
+
+def has_templates(infd: infd_api.InferenceDeployment) -> bool:
+    """Whether any pod template is written: on the deployment or on one of its roles."""
+    return infd.spec.pod_template is not None or any(
+        spec.pod_template is not None for _, spec in infd.spec.roles.items()
+    )
+
+
+def template_conflicts(
+    infd: infd_api.InferenceDeployment, pool: pool_api.GPUNodePoolSpec
+) -> list[overlay.Conflict]:
+    """Every field the deployment's pod templates set that tokenfleet owns (and kept), by role.
+    The same for every unit of a role: the first's stands for all."""
+    out: list[overlay.Conflict] = []
+    for role, spec in infd.spec.roles.items():
+        if infd.spec.pod_template is None and spec.pod_template is None:
+            continue
+        ctx = context.resolve(infd, pool, role)
+        member = (
+            lws.membership(ctx)
+            if infd.spec.backend is infd_api.Backend.LEADERWORKERSET
+            else units.membership(ctx, 0)
+        )
+        out += [c for c in pods.shaped(ctx, member)[1] if c not in out]
+    return out
 
 
 def command_lines(

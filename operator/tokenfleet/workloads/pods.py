@@ -14,9 +14,9 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from tokenfleet.api import inference_deployment as infd_api
-from tokenfleet.workloads import args, context, engines, labels, launch, placement
+from tokenfleet.workloads import args, context, engines, labels, launch, overlay, placement
 
-CONTAINER_NAME: Final = "engine"
+CONTAINER_NAME: Final = overlay.CONTAINER
 GPU_RESOURCE: Final = "nvidia.com/gpu"
 SHM_VOLUME: Final = "dshm"
 WEIGHTS_VOLUME: Final = "weights"
@@ -86,8 +86,33 @@ def volumes(ctx: context.RoleContext) -> tuple[list[dict[str, Any]], list[dict[s
     return vols, mounts
 
 
+def user_templates(ctx: context.RoleContext) -> list[tuple[str, dict[str, Any]]]:
+    """The deployment's pod template, then the role's, as (where written, template)."""
+    out: list[tuple[str, dict[str, Any]]] = []
+    for source, template in (
+        ("spec.podTemplate", ctx.spec.pod_template),
+        (f"spec.roles.{ctx.role}.podTemplate", ctx.role_spec.pod_template),
+    ):
+        if template is not None:
+            out.append((source, template.to_wire()))
+    return out
+
+
 def pod_template(ctx: context.RoleContext, member: Membership) -> dict[str, Any]:
     """The engine pod template (metadata and spec), without its template-hash annotation."""
+    return shaped(ctx, member)[0]
+
+
+def shaped(
+    ctx: context.RoleContext, member: Membership
+) -> tuple[dict[str, Any], list[overlay.Conflict]]:
+    """The engine pod template with the user's templates merged over it, and where they
+    tried to change what tokenfleet owns."""
+    return overlay.merge(rendered(ctx, member), user_templates(ctx))
+
+
+def rendered(ctx: context.RoleContext, member: Membership) -> dict[str, Any]:
+    """The engine pod template as tokenfleet renders it, before the user's templates."""
     vols, mounts = volumes(ctx)
     container: dict[str, Any] = {
         "name": CONTAINER_NAME,
