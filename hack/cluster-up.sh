@@ -99,6 +99,11 @@ start etcd "$BIN/etcd" --name tokenfleet --data-dir "$STATE/etcd" \
 wait_for etcd 30 curl -fsS "http://127.0.0.1:$ETCD_PORT/health"
 
 # --- kube-apiserver ----------------------------------------------------------------------------
+# Gang scheduling (KEP-4671): the GenericWorkload gate is beta and off by default in v1.37, and
+# its scheduling.k8s.io/v1beta1 API (PodGroup, Workload), like every new beta API, is not served
+# until asked for. The scheduler's GangScheduling plugin comes with the gate.
+FEATURE_GATES="GenericWorkload=true"
+RUNTIME_CONFIG="scheduling.k8s.io/v1beta1=true"
 # --endpoint-reconciler-type=none: the apiserver refuses a loopback IP in the kubernetes Endpoints.
 start kube-apiserver "$BIN/kube-apiserver" \
   --etcd-servers "http://127.0.0.1:$ETCD_PORT" \
@@ -110,7 +115,8 @@ start kube-apiserver "$BIN/kube-apiserver" \
   --service-account-key-file="$pki/sa.pub" --service-account-signing-key-file="$pki/sa.key" \
   --service-cluster-ip-range=10.96.0.0/16 --authorization-mode=RBAC --allow-privileged=true \
   --max-requests-inflight=0 --max-mutating-requests-inflight=0 \
-  --enable-priority-and-fairness=false --profiling=false
+  --enable-priority-and-fairness=false --profiling=false \
+  --feature-gates="$FEATURE_GATES" --runtime-config="$RUNTIME_CONFIG"
 wait_for kube-apiserver 120 "$BIN/kubectl" --kubeconfig "$KCFG" get --raw /readyz
 
 # --- controller-manager, scheduler, kwok -------------------------------------------------------
@@ -120,7 +126,7 @@ start kube-controller-manager "$BIN/kube-controller-manager" --kubeconfig "$KCFG
   --secure-port="$KCM_PORT" --leader-elect=false --use-service-account-credentials=true \
   --service-account-private-key-file="$pki/sa.key" --root-ca-file="$pki/ca.crt" \
   --cluster-signing-cert-file="$pki/ca.crt" --cluster-signing-key-file="$pki/ca.key" \
-  --kube-api-qps=100 --kube-api-burst=200
+  --kube-api-qps=100 --kube-api-burst=200 --feature-gates="$FEATURE_GATES"
 {
   echo "apiVersion: kubescheduler.config.k8s.io/v1"
   echo "kind: KubeSchedulerConfiguration"
@@ -128,7 +134,7 @@ start kube-controller-manager "$BIN/kube-controller-manager" --kubeconfig "$KCFG
   echo "leaderElection: {leaderElect: false}"
 } > "$STATE/scheduler.yaml"
 start kube-scheduler "$BIN/kube-scheduler" --config "$STATE/scheduler.yaml" "${authn[@]}" \
-  --secure-port="$SCHED_PORT"
+  --secure-port="$SCHED_PORT" --feature-gates="$FEATURE_GATES"
 # kwok reads ~/.kwok/kwok.yaml first if there is one: give it a HOME of its own.
 # The default --cidr gives only 254 pod IPs; a /16 holds a whole DeepSeek-sized fleet. Pod and
 # node addresses are loopback ones: anything that ever dials a pod IP stays on this machine.

@@ -4,10 +4,13 @@
 # clusterapi and karpenter node-pool providers write exactly as a real cluster would:
 #   cluster-api  sigs.k8s.io/cluster-api@$CAPI_VERSION       (core/)config/crd/bases/*.yaml
 #   karpenter    sigs.k8s.io/karpenter@$KARPENTER_VERSION    pkg/apis/crds/*.yaml
+#   lws          sigs.k8s.io/lws@$LWS_VERSION                config/crd/bases/*.yaml
+#                (LeaderWorkerSet, for the leaderworkerset backend; asked for by name only)
 # Each set is copied to ~/.cache/tokenfleet/crds/<name>-<version>/ (kept: a second run only
 # prints). Prints one folder per set, in the order asked.
 #
-# Usage: install-crds-thirdparty.sh [--apply] [cluster-api|karpenter ...]   (default: both)
+# Usage: install-crds-thirdparty.sh [--apply] [cluster-api|karpenter|lws ...]
+#   (default: cluster-api and karpenter)
 #   --apply  also apply them server-side to $KUBECONFIG and wait until they are Established.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -18,8 +21,8 @@ names=()
 for arg in "$@"; do
   case "$arg" in
     --apply) apply=1 ;;
-    cluster-api | karpenter) names+=("$arg") ;;
-    *) die "unknown argument '$arg' (valid: --apply, cluster-api, karpenter)" ;;
+    cluster-api | karpenter | lws) names+=("$arg") ;;
+    *) die "unknown argument '$arg' (valid: --apply, cluster-api, karpenter, lws)" ;;
   esac
 done
 ((${#names[@]})) || names=(cluster-api karpenter)
@@ -65,6 +68,7 @@ for name in "${names[@]}"; do
       core/config/crd/bases config/crd/bases)") ;;
     karpenter) dirs+=("$(fetch karpenter sigs.k8s.io/karpenter "$KARPENTER_VERSION" \
       pkg/apis/crds)") ;;
+    lws) dirs+=("$(fetch lws sigs.k8s.io/lws "$LWS_VERSION" config/crd/bases)") ;;
   esac
 done
 
@@ -74,7 +78,13 @@ if ((apply)); then
     "$BIN/kubectl" apply --server-side --force-conflicts -f "$dir" >&2
     for f in "$dir"/*.yaml; do
       crd="$(sed -n 's/^  name: \(.*\)$/\1/p' "$f" | head -n1)"
-      "$BIN/kubectl" wait --for=condition=Established "crd/$crd" --timeout=60s >&2
+      # Just applied, a CRD may have no conditions yet, which `kubectl wait` takes for an error.
+      for _ in $(seq 60); do
+        "$BIN/kubectl" wait --for=condition=Established "crd/$crd" --timeout=60s >&2 2>/dev/null \
+          && continue 2
+        sleep 1
+      done
+      die "CRD $crd is not Established after a minute"
     done
   done
 fi

@@ -131,7 +131,7 @@ def test_the_sample_runs_one_pod_per_node_and_reports_ready_units(
     def versions() -> dict[str, str]:
         out = cluster.kubectl(
             "get",
-            "sts,svc,deploy",
+            "sts,svc,deploy,podgroups.scheduling.k8s.io",
             "-n",
             ns,
             "-o",
@@ -225,7 +225,9 @@ def test_deleting_the_deployment_leaves_nothing_behind(
     cluster.kubectl("delete", "infd", "deepseek-v3", "-n", ns)
 
     def empty() -> bool:
-        out = cluster.kubectl("get", "sts,svc,deploy,pods", "-n", ns, "-o", "name").stdout
+        out = cluster.kubectl(
+            "get", "sts,svc,deploy,pods,podgroups.scheduling.k8s.io", "-n", ns, "-o", "name"
+        ).stdout
         return out.strip() == ""
 
     wait_for("no StatefulSet, Service, Deployment or pod left", empty, timeout=90)
@@ -264,7 +266,12 @@ def test_tokenfleet_render_prints_what_the_operator_writes(
     _apply_and_wait(cluster, fleet)
     text = render.render([fleet["pool_doc"], fleet["infd"]], NIGHT, ns)
     rendered = [d for d in yaml.safe_load_all(text) if d]
-    kinds = {"Service": "svc", "StatefulSet": "sts", "Deployment": "deploy"}
+    kinds = {
+        "Service": "svc",
+        "PodGroup": "podgroups.scheduling.k8s.io",
+        "StatefulSet": "sts",
+        "Deployment": "deploy",
+    }
     # Each rendered object is on the cluster, holding every field render gave it.
     for obj in rendered:
         live = yaml.safe_load(
@@ -276,7 +283,7 @@ def test_tokenfleet_render_prints_what_the_operator_writes(
     # And the operator wrote nothing render leaves out.
     written = cluster.kubectl(
         "get",
-        "svc,sts,deploy",
+        "svc,podgroups.scheduling.k8s.io,sts,deploy",
         "-n",
         ns,
         "-l",
@@ -285,4 +292,5 @@ def test_tokenfleet_render_prints_what_the_operator_writes(
         "jsonpath={range .items[*]}{.kind}/{.metadata.name} {end}",
     ).stdout.split()
     assert sorted(written) == sorted(f"{o['kind']}/{o['metadata']['name']}" for o in rendered)
-    assert len(rendered) == 2 + 2 + 2  # a Service and StatefulSet per unit, the router's two
+    # A Service, a PodGroup and a StatefulSet per unit, the router's two.
+    assert len(rendered) == 3 + 3 + 2

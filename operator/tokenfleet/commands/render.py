@@ -36,7 +36,8 @@ def register(subparsers: Any) -> None:
         "render",
         help="print what the operator would write for a fleet file, with no cluster",
         description="Print, as YAML, every object the operator writes for each "
-        "InferenceDeployment in the files (units' Services and StatefulSets or LeaderWorkerSets, "
+        "InferenceDeployment in the files (units' Services, PodGroups and StatefulSets, or "
+        "LeaderWorkerSets, "
         "the router), with each unit's ranks' engine command lines as comments. The "
         "GPUNodePool each deployment names must be in the files too.",
     )
@@ -66,6 +67,12 @@ def register(subparsers: Any) -> None:
         metavar="ROLE=N,...",
         help="units per role instead of the starting ones, e.g. prefill=3,decode=2",
     )
+    parser.add_argument(
+        "--without-podgroups",
+        action="store_true",
+        help="render units as on a cluster that serves no scheduling.k8s.io/v1beta1 PodGroups "
+        "(their pods are then placed one at a time); by default each unit is a PodGroup",
+    )
     parser.set_defaults(func=run)
 
 
@@ -92,8 +99,10 @@ def render(
     at: dt.datetime,
     namespace: str | None = None,
     units: dict[str, int] | None = None,
+    gang: bool = True,
 ) -> str:
-    """The YAML stream for every InferenceDeployment in `docs`."""
+    """The YAML stream for every InferenceDeployment in `docs`; with `gang`, each unit is a
+    PodGroup, as the operator writes it where the API server serves them."""
     pools: dict[str, pool_api.GPUNodePoolSpec] = {}
     deployments: list[infd_api.InferenceDeployment] = []
     for doc in docs:
@@ -126,9 +135,9 @@ def render(
         desired |= units or {}
         pool = pools[pool_name]
         try:
-            objs = fleet.objects(infd, pool, desired)
+            objs = fleet.objects(infd, pool, desired, gang=gang)
             lines = fleet.command_lines(infd, pool, desired)
-            conflicts = fleet.template_conflicts(infd, pool)
+            conflicts = fleet.template_conflicts(infd, pool, gang)
         except errors.RenderError as exc:
             raise RenderInputError(f"{label}: {exc}") from exc
         head = [f"# {label}: " + ", ".join(f"{r} {n} units" for r, n in desired.items())]
@@ -150,7 +159,9 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     if at.tzinfo is None:
         at = at.replace(tzinfo=dt.UTC)
     try:
-        out.write(render(_docs(args.filename), at, args.namespace, _units(args.units)))
+        docs = _docs(args.filename)
+        gang = not args.without_podgroups
+        out.write(render(docs, at, args.namespace, _units(args.units), gang))
     except (RenderInputError, OSError, yaml.YAMLError) as exc:
         print(f"tokenfleet render: {exc}", file=sys.stderr)
         return 2

@@ -13,6 +13,7 @@ import contextlib
 import hashlib
 import json
 import logging
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -34,6 +35,7 @@ from tokenfleet.workloads import (
     naming,
     observe,
     overlay,
+    podgroups,
     rollout,
     router,
     units,
@@ -41,6 +43,8 @@ from tokenfleet.workloads import (
 
 log = logging.getLogger(__name__)
 PLURAL = "inferencedeployments"
+GANG_RECHECK_SECONDS = 60.0
+"""Real seconds between two asks whether PodGroups are served, while they are not."""
 
 
 def owner_reference(body: Mapping[str, Any]) -> dict[str, Any]:
@@ -60,7 +64,10 @@ Rendered = dict[tuple[str, int], list[dict[str, Any]]]
 
 
 def render_inputs(
-    infd: infd_api.InferenceDeployment, pool: pool_api.GPUNodePoolSpec, owner: Mapping[str, Any]
+    infd: infd_api.InferenceDeployment,
+    pool: pool_api.GPUNodePoolSpec,
+    owner: Mapping[str, Any],
+    gang: bool,
 ) -> str:
     """A digest of everything a unit's rendering reads (of the deployment's metadata, only its
     name and namespace: its resourceVersion changes with every status write)."""
@@ -71,6 +78,7 @@ def render_inputs(
         infd.spec.model_dump(mode="json"),
         pool.model_dump(mode="json"),
         dict(owner),
+        gang,
     ]
     return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
 
@@ -96,6 +104,16 @@ class Reconciler:
         self.ctx = ctx
         self._rendered: dict[tuple[str, str], tuple[str, Rendered]] = {}
         self._conflicts: dict[tuple[str, str], tuple[str, list[overlay.Conflict]]] = {}
+        self._gang: tuple[float, bool] | None = None
+
+    def gang_served(self) -> bool:
+        """Whether the API server serves PodGroups, so that each unit can be a gang. Asked
+        once, and again every GANG_RECHECK_SECONDS while it is not (an API enabled later is
+        picked up; units then roll onto PodGroups, as after any change of what they are)."""
+        now = time.monotonic()
+        if self._gang is None or (not self._gang[1] and now - self._gang[0] > GANG_RECHECK_SECONDS):
+            self._gang = (now, self.ctx.kube.serves(podgroups.API_VERSION, podgroups.KIND))
+        return self._gang[1]
 
     def forget(self, namespace: str, name: str) -> None:
         """Drop what was rendered for a deployment that is gone."""
@@ -110,7 +128,7 @@ class Reconciler:
     ) -> Rendered:
         """This deployment's cache of rendered units, emptied when its inputs changed."""
         key = (str(infd.metadata.get("namespace") or ""), str(infd.metadata.get("name")))
-        digest = render_inputs(infd, pool, owner)
+        digest = render_inputs(infd, pool, owner, self.gang_served())
         cached = self._rendered.get(key)
         if cached is None or cached[0] != digest:
             cached = (digest, {})
@@ -195,7 +213,12 @@ class Reconciler:
         accepted = self._template_condition(infd, pool.spec, owner, generation)
         if accepted["status"] == "False" and _condition_changed(body, accepted):
             self._event(body, accepted["reason"], accepted["message"], warning=True)
-        self._status(body, roles, [*role_status.role_conditions(roles, generation), accepted])
+        ganged = role_status.gang_condition(
+            infd.spec.backend, served=self.gang_served(), gen=generation
+        )
+        self._status(
+            body, roles, [*role_status.role_conditions(roles, generation), accepted, ganged]
+        )
 
     def _template_condition(
         self,
@@ -206,10 +229,11 @@ class Reconciler:
     ) -> dict[str, Any]:
         """PodTemplateAccepted, worked out once per change of what the units are made from."""
         key = (str(infd.metadata.get("namespace") or ""), str(infd.metadata.get("name")))
-        digest = render_inputs(infd, pool, owner)
+        gang = self.gang_served()
+        digest = render_inputs(infd, pool, owner, gang)
         cached = self._conflicts.get(key)
         if cached is None or cached[0] != digest:
-            cached = (digest, fleet.template_conflicts(infd, pool))
+            cached = (digest, fleet.template_conflicts(infd, pool, gang))
             self._conflicts[key] = cached
         return role_status.template_condition(
             cached[1], any_template=fleet.has_templates(infd), gen=generation
@@ -241,9 +265,11 @@ class Reconciler:
             rendered: dict[int, list[dict[str, Any]]] = {}
             for i in sorted(x for x in indices if x is not None):
                 if (role, i) not in cache:
-                    cache[role, i] = units.unit_objects(infd, pool, role, i, owner)
+                    cache[role, i] = units.unit_objects(
+                        infd, pool, role, i, owner, gang=self.gang_served()
+                    )
                 rendered[i] = cache[role, i]
-            hashes = {i: observe.sts_hash(objs[1]) or "" for i, objs in rendered.items()}
+            hashes = {i: observe.sts_hash(objs[-1]) or "" for i, objs in rendered.items()}
             observed = observe.observe_units(statefulsets, pods, hashes, spec.nodes_per_unit)
             plan = rollout.plan_role(want, spec.min_units, observed)
             kube.each(kube.apply, [obj for index in plan.apply for obj in rendered[index]])
@@ -271,6 +297,8 @@ class Reconciler:
             unit = naming.unit_name(name, removed_role, index)
             kube.delete("apps/v1", "StatefulSet", unit, namespace)
             kube.delete("v1", "Service", unit, namespace)
+            if self.gang_served():
+                kube.delete(podgroups.API_VERSION, podgroups.KIND, unit, namespace)
         return outcomes
 
     def _label_ranks(self, pods: list[dict[str, Any]], namespace: str) -> None:

@@ -6,6 +6,7 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from tokenfleet.api import inference_deployment as infd_api
 from tokenfleet.controllers import conditions
 from tokenfleet.workloads import overlay
 
@@ -79,3 +80,32 @@ def template_condition(
     if any_template:
         return cond("PodTemplateAccepted", True, "Merged", "pod templates merged", gen)
     return cond("PodTemplateAccepted", True, "NoTemplate", "no pod template: pods as rendered", gen)
+
+
+def gang_condition(backend: infd_api.Backend, *, served: bool, gen: int | None) -> dict[str, Any]:
+    """GangScheduling: whether each unit's pods are placed all together or not at all."""
+    if backend is infd_api.Backend.LEADERWORKERSET:
+        return cond(
+            "GangScheduling",
+            False,
+            "LeaderWorkerSet",
+            "LeaderWorkerSet creates the groups' pods; tokenfleet writes no PodGroup for them",
+            gen,
+        )
+    if served:
+        return cond(
+            "GangScheduling",
+            True,
+            "PodGroups",
+            "each unit is a PodGroup (scheduling.k8s.io/v1beta1) whose gang is its "
+            "nodesPerUnit pods: all are placed, or none",
+            gen,
+        )
+    return cond(
+        "GangScheduling",
+        False,
+        "PodGroupsNotServed",
+        "the API server does not serve scheduling.k8s.io/v1beta1 PodGroups (the GenericWorkload "
+        "feature gate and that API): a unit's pods are placed one at a time",
+        gen,
+    )

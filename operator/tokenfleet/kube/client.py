@@ -166,6 +166,14 @@ class Kube:
         except dyn_exceptions.ResourceNotFoundError as exc:
             raise NotFound(404, f"the API server does not serve {kind} in {api_version}") from exc
 
+    def serves(self, api_version: str, kind: str) -> bool:
+        """Whether the API server serves `kind` in `api_version` (from discovery)."""
+        try:
+            self._resource(api_version, kind)
+        except NotFound:
+            return False
+        return True
+
     def _unchanged(
         self, obj: Mapping[str, Any], field_manager: str, status: bool
     ) -> tuple[tuple[str, str, str, str, str, bool], str, Obj | None]:

@@ -46,10 +46,12 @@ def objects(
     pool: pool_api.GPUNodePoolSpec,
     desired: Mapping[str, int],
     owner: Mapping[str, Any] | None = None,
+    gang: bool = False,
 ) -> list[dict[str, Any]]:
     """Every object applied for `desired` units per role, in the order they are applied: each
-    unit's headless Service and StatefulSet (or each role's LeaderWorkerSet), then the router's
-    Service and Deployment. Raises `errors.RenderError` as the renderers do."""
+    unit's headless Service, PodGroup (with `gang`) and StatefulSet (or each role's
+    LeaderWorkerSet), then the router's Service and Deployment. Raises `errors.RenderError` as
+    the renderers do."""
     out: list[dict[str, Any]] = []
     for role, _ in infd.spec.roles.items():
         want = desired.get(role, 0)
@@ -57,7 +59,7 @@ def objects(
             out.append(lws.leaderworkerset(infd, pool, role, want, owner))
         else:
             for index in range(want):
-                out += units.unit_objects(infd, pool, role, index, owner)
+                out += units.unit_objects(infd, pool, role, index, owner, gang)
     return out + router.router_objects(infd, leaders(infd, desired), owner)
 
 
@@ -69,7 +71,7 @@ def has_templates(infd: infd_api.InferenceDeployment) -> bool:
 
 
 def template_conflicts(
-    infd: infd_api.InferenceDeployment, pool: pool_api.GPUNodePoolSpec
+    infd: infd_api.InferenceDeployment, pool: pool_api.GPUNodePoolSpec, gang: bool = False
 ) -> list[overlay.Conflict]:
     """Every field the deployment's pod templates set that tokenfleet owns (and kept), by role.
     The same for every unit of a role: the first's stands for all."""
@@ -81,7 +83,7 @@ def template_conflicts(
         member = (
             lws.membership(ctx)
             if infd.spec.backend is infd_api.Backend.LEADERWORKERSET
-            else units.membership(ctx, 0)
+            else units.membership(ctx, 0, gang)
         )
         out += [c for c in pods.shaped(ctx, member)[1] if c not in out]
     return out

@@ -16,8 +16,9 @@ merge treats a pod:
 What the operator relies on wins, and each place where the template tried to change it is a
 `Conflict` (the controller reports them in a condition): the pod labels and annotations it
 sets (its selectors and scrape target), the engine container's image, command and args (the
-rank wrapper and EP sizes), the `TOKENFLEET_*` variables and ports it sets, the GPU count, and
-the pool's node selector. A key the operator does not set is the template's to add.
+rank wrapper and EP sizes), the `TOKENFLEET_*` variables and ports it sets, the GPU count, the
+pool's node selector and the unit's PodGroup. A key the operator does not set is the
+template's to add.
 """
 
 from __future__ import annotations
@@ -72,6 +73,7 @@ OWNED: Final = tuple(
         rf"spec\.containers\[{CONTAINER}\]\.ports\[[^\]]+\]",
         rf"spec\.containers\[{CONTAINER}\]\.resources\.(limits|requests)\.nvidia\.com/gpu",
         r"spec\.nodeSelector\..+",
+        r"spec\.schedulingGroup",
     )
 )
 """Where ours wins (display paths), when ours has a value there."""

@@ -37,6 +37,8 @@ class Membership:
     """The `value` or `valueFrom` of the TOKENFLEET_RANK variable."""
     unit_term: Mapping[str, Any]
     """Pod affinity term fields that select the pods of the same unit."""
+    scheduling_group: Mapping[str, str] | None = None
+    """The pod's `spec.schedulingGroup` (the unit's PodGroup), None where units are no gangs."""
 
 
 def ports(ctx: context.RoleContext) -> list[dict[str, Any]]:
@@ -139,6 +141,8 @@ def rendered(ctx: context.RoleContext, member: Membership) -> dict[str, Any]:
     tolerations = placement.tolerations(ctx)
     if tolerations:
         spec["tolerations"] = tolerations
+    if member.scheduling_group is not None:
+        spec["schedulingGroup"] = dict(member.scheduling_group)
     return {
         "metadata": {
             "labels": dict(member.labels),

@@ -24,11 +24,12 @@ from typing import Any
 
 from tokenfleet.api import gpu_node_pool as pool_api
 from tokenfleet.api import inference_deployment as infd_api
-from tokenfleet.workloads import context, labels, meta, naming, pods
+from tokenfleet.workloads import context, labels, meta, naming, podgroups, pods
 
 
-def membership(ctx: context.RoleContext, unit: int) -> pods.Membership:
-    """A StatefulSet pod's place: the unit's labels and leader DNS, rank from the pod index."""
+def membership(ctx: context.RoleContext, unit: int, gang: bool = False) -> pods.Membership:
+    """A StatefulSet pod's place: the unit's labels and leader DNS, rank from the pod index,
+    and with `gang` the unit's PodGroup."""
     unit_labels = labels.unit_labels(ctx.deployment, ctx.role, unit)
     index_path = f"metadata.labels['{labels.STATEFULSET_POD_INDEX}']"
     return pods.Membership(
@@ -37,6 +38,7 @@ def membership(ctx: context.RoleContext, unit: int) -> pods.Membership:
         nnodes=str(ctx.nodes),
         rank_source={"valueFrom": {"fieldRef": {"fieldPath": index_path}}},
         unit_term={"labelSelector": {"matchLabels": unit_labels}},
+        scheduling_group=podgroups.scheduling_group(ctx, unit) if gang else None,
     )
 
 
@@ -73,11 +75,14 @@ def headless_service(
 
 
 def statefulset(
-    ctx: context.RoleContext, unit: int, owner: Mapping[str, Any] | None = None
+    ctx: context.RoleContext,
+    unit: int,
+    owner: Mapping[str, Any] | None = None,
+    gang: bool = False,
 ) -> dict[str, Any]:
     """The unit's StatefulSet, its pod template stamped with `tokenfleet.io/template-hash`."""
     name = naming.unit_name(ctx.deployment, ctx.role, unit)
-    member = membership(ctx, unit)
+    member = membership(ctx, unit, gang)
     template = pods.pod_template(ctx, member)
     digest = labels.stamp(template)
     return {
@@ -103,15 +108,19 @@ def unit_objects(
     role: str,
     unit: int,
     owner: Mapping[str, Any] | None = None,
+    gang: bool = False,
 ) -> list[dict[str, Any]]:
-    """Unit `unit` of `role`: [headless Service, StatefulSet], ready for server-side apply.
+    """Unit `unit` of `role`: [headless Service, StatefulSet], or with `gang` [headless
+    Service, PodGroup, StatefulSet], ready for server-side apply.
 
-    The Service comes first so that the ranks' DNS names exist when the pods start.
-    Raises `errors.RenderError` when the spec cannot be rendered (see `context.resolve`).
+    The Service comes first so that the ranks' DNS names exist when the pods start, the
+    PodGroup before the pods that name it. Raises `errors.RenderError` when the spec cannot be
+    rendered (see `context.resolve`).
     """
     if unit < 0:
         raise ValueError(f"unit index must be >= 0, got {unit}")
     ctx = context.resolve(infd, pool, role)
-    sts = statefulset(ctx, unit, owner)
+    sts = statefulset(ctx, unit, owner, gang)
+    group = [podgroups.pod_group(ctx, unit, sts["spec"]["template"], owner)] if gang else []
     # Deep copies: no two places of the result share a dict a caller could change through both.
-    return copy.deepcopy([headless_service(ctx, unit, sts["spec"]["template"], owner), sts])
+    return copy.deepcopy([headless_service(ctx, unit, sts["spec"]["template"], owner), *group, sts])

@@ -38,8 +38,10 @@ def test_the_sample_renders_each_unit_and_the_router_with_every_ranks_command_li
     objs = _objects(text)
     assert [(o["kind"], o["metadata"]["name"]) for o in objs] == [  # type: ignore[index]
         ("Service", "deepseek-v3-prefill-0"),
+        ("PodGroup", "deepseek-v3-prefill-0"),
         ("StatefulSet", "deepseek-v3-prefill-0"),
         ("Service", "deepseek-v3-decode-0"),
+        ("PodGroup", "deepseek-v3-decode-0"),
         ("StatefulSet", "deepseek-v3-decode-0"),
         ("Service", "deepseek-v3-router"),
         ("Deployment", "deepseek-v3-router"),
@@ -54,6 +56,25 @@ def test_the_sample_renders_each_unit_and_the_router_with_every_ranks_command_li
     assert rank17[rank17.index("--ep-size") + 1] == "144"
     leader = "deepseek-v3-decode-0-0.deepseek-v3-decode-0.serving.svc:20102"
     assert rank17[rank17.index("--dist-init-addr") + 1] == leader
+
+
+def test_without_podgroups_units_are_a_service_and_a_statefulset() -> None:
+    code, text = _run("-f", str(SGLANG), "--at", NIGHT, "--without-podgroups")
+    assert code == 0
+    objs = _objects(text)
+    assert [o["kind"] for o in objs] == [
+        "Service",
+        "StatefulSet",
+        "Service",
+        "StatefulSet",
+        "Service",
+        "Deployment",
+    ]
+    assert all(
+        "schedulingGroup" not in o["spec"]["template"]["spec"]  # type: ignore[index,operator]
+        for o in objs
+        if o["kind"] == "StatefulSet"
+    )
 
 
 def test_units_sets_the_units_per_role() -> None:

@@ -14,8 +14,10 @@ def digest(**changes: object) -> str:
     assert isinstance(pool_changes, dict)
     owner = changes.pop("owner", OWNER)
     assert isinstance(owner, dict)
+    gang = changes.pop("gang", True)
+    assert isinstance(gang, bool)
     return inference_deployments.render_inputs(
-        fleet.deployment(**changes), fleet.pool(**pool_changes), owner
+        fleet.deployment(**changes), fleet.pool(**pool_changes), owner, gang
     )
 
 
@@ -32,3 +34,4 @@ def test_what_a_unit_is_made_from_renders_it_again() -> None:
     assert digest(owner={**OWNER, "uid": "u-2"}) != base
     assert digest(metadata={"name": "deepseek-r1"}) != base
     assert digest(metadata={"namespace": "other"}) != base
+    assert digest(gang=False) != base
