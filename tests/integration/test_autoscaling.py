@@ -217,8 +217,16 @@ def test_the_planner_scales_units_to_the_measured_demand(
             money = wait_for("economics in status", economics, timeout=60)
             assert money["currency"] == "USD"
             assert money["costPerMillionOutputTokens"] > 0 and money["margin"] > -1
-            row = cluster.kubectl("get", "infd", "scaled", "-n", namespace).stdout.splitlines()[1]
-            assert f"{money['costPerMillionOutputTokens']:g}" in row.split()
+
+            def printed() -> bool:
+                # Status moves on between two reads: the column must show the value of the
+                # status read just before it, at some point.
+                found = economics()
+                row = cluster.kubectl("get", "infd", "scaled", "-n", namespace).stdout
+                cost = f"{(found or {}).get('costPerMillionOutputTokens', 0):g}"
+                return cost in row.splitlines()[1].split()
+
+            wait_for("the cost per million output tokens as a printer column", printed, 30)
             assert margin_available(cluster, namespace, "Priced")["status"] == "True"
 
             # A plan in another currency than the pool's: margin cannot be worked out; the

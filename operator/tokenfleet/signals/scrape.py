@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime as dt
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -27,6 +28,8 @@ from tokenfleet.signals import counters, exposition, labels, offered, rates, sna
 
 # The latency quantile reported (the snapshot's *_p90 fields).
 QUANTILE = 0.9
+
+log = logging.getLogger(__name__)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -103,7 +106,14 @@ class ScrapeSource:
             response.raise_for_status()
         except httpx.HTTPError:
             return None
-        return Scrape(self._clock.now(), exposition.read(response.text))
+        try:
+            read = exposition.read(response.text)
+        except ValueError:
+            # Not the Prometheus text format (a proxy's error page, something else on the
+            # port): this pod is unscraped, the others are still read.
+            log.warning("%s does not serve Prometheus metrics; skipped", target.url)
+            return None
+        return Scrape(self._clock.now(), read)
 
     async def sample(self) -> snapshot.Snapshot:
         targets = list(self._targets())

@@ -198,3 +198,18 @@ def test_pods_not_running_without_ip_or_labels_are_no_targets(change: dict[str, 
     }
     pod.update(change)
     assert scrape.target_of_pod(pod, 8000) is None
+
+
+async def test_a_pod_that_answers_something_else_than_metrics_is_skipped(
+    engines: Engines, clock: clocks.FakeClock
+) -> None:
+    # Something else listens on one pod's port (a JSON API, a proxy's page): the other pods
+    # are still read, and the sample does not fail.
+    good, odd = target("p0", "prefill"), target("p1", "prefill")
+    engines.texts[good.url] = sglang_text(1000, 0, 500, queue=4)
+    engines.texts[odd.url] = '{"model_path": "m", "tp_size": 8}'
+    async with httpx.AsyncClient(transport=httpx.MockTransport(engines.handler)) as client:
+        source = scrape.ScrapeSource(lambda: [good, odd], clock, client=client)
+        sample = await source.sample()
+    role = sample.role("ns", "dsv3", "prefill")
+    assert role is not None and role.queue_depth == 4.0
