@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import hashlib
 import json
 import logging
@@ -60,7 +61,19 @@ def owner_reference(body: Mapping[str, Any]) -> dict[str, Any]:
 
 
 Rendered = dict[tuple[str, int], list[dict[str, Any]]]
-"""A deployment's rendered units by (role, index), each [headless Service, StatefulSet]."""
+"""A deployment's rendered units by (role, index), each [headless Service, (PodGroup,)
+StatefulSet]."""
+
+
+@dataclasses.dataclass
+class Rendering:
+    """What a deployment's units are made from (its digest and whether units are gangs), the
+    units rendered so far, and its pod templates' conflicts once worked out."""
+
+    digest: str
+    gang: bool
+    units: Rendered = dataclasses.field(default_factory=dict)
+    conflicts: list[overlay.Conflict] | None = None
 
 
 def render_inputs(
@@ -102,8 +115,7 @@ class Reconciler:
 
     def __init__(self, ctx: context_mod.Context) -> None:
         self.ctx = ctx
-        self._rendered: dict[tuple[str, str], tuple[str, Rendered]] = {}
-        self._conflicts: dict[tuple[str, str], tuple[str, list[overlay.Conflict]]] = {}
+        self._rendered: dict[tuple[str, str], Rendering] = {}
         self._gang: tuple[float, bool] | None = None
 
     def gang_served(self) -> bool:
@@ -118,22 +130,22 @@ class Reconciler:
     def forget(self, namespace: str, name: str) -> None:
         """Drop what was rendered for a deployment that is gone."""
         self._rendered.pop((namespace, name), None)
-        self._conflicts.pop((namespace, name), None)
 
-    def _units(
+    def _rendering(
         self,
         infd: infd_api.InferenceDeployment,
         pool: pool_api.GPUNodePoolSpec,
         owner: dict[str, Any],
-    ) -> Rendered:
+    ) -> Rendering:
         """This deployment's cache of rendered units, emptied when its inputs changed."""
         key = (str(infd.metadata.get("namespace") or ""), str(infd.metadata.get("name")))
-        digest = render_inputs(infd, pool, owner, self.gang_served())
+        gang = self.gang_served()
+        digest = render_inputs(infd, pool, owner, gang)
         cached = self._rendered.get(key)
-        if cached is None or cached[0] != digest:
-            cached = (digest, {})
+        if cached is None or cached.digest != digest:
+            cached = Rendering(digest, gang)
             self._rendered[key] = cached
-        return cached[1]
+        return cached
 
     def reconcile(self, body: Mapping[str, Any]) -> None:
         kube = self.ctx.kube
@@ -178,11 +190,14 @@ class Reconciler:
             return
         owner = owner_reference(body)
         desired = desired_units.initial_or_decided(infd, self.ctx.clock.now(), body.get("status"))
+        rendering = self._rendering(infd, pool.spec, owner)
         try:
             if infd.spec.backend is infd_api.Backend.LEADERWORKERSET:
                 roles = self._reconcile_lws(body, infd, pool.spec, desired, owner)
             else:
-                roles = self._reconcile_statefulsets(body, infd, pool.spec, desired, owner)
+                roles = self._reconcile_statefulsets(
+                    body, infd, pool.spec, desired, owner, rendering
+                )
         except render_errors.RenderError as exc:
             message = str(exc)
             log.warning("%s/%s: %s", meta["namespace"], meta["name"], message)
@@ -210,33 +225,18 @@ class Reconciler:
                 self._event(body, "Refused", message, warning=True)
             self._status(body, {}, [refused])
             return
-        accepted = self._template_condition(infd, pool.spec, owner, generation)
+        if rendering.conflicts is None:
+            rendering.conflicts = fleet.template_conflicts(infd, pool.spec, rendering.gang)
+        accepted = role_status.template_condition(
+            rendering.conflicts, any_template=fleet.has_templates(infd), gen=generation
+        )
         if accepted["status"] == "False" and _condition_changed(body, accepted):
             self._event(body, accepted["reason"], accepted["message"], warning=True)
         ganged = role_status.gang_condition(
-            infd.spec.backend, served=self.gang_served(), gen=generation
+            infd.spec.backend, served=rendering.gang, gen=generation
         )
         self._status(
             body, roles, [*role_status.role_conditions(roles, generation), accepted, ganged]
-        )
-
-    def _template_condition(
-        self,
-        infd: infd_api.InferenceDeployment,
-        pool: pool_api.GPUNodePoolSpec,
-        owner: dict[str, Any],
-        generation: int | None,
-    ) -> dict[str, Any]:
-        """PodTemplateAccepted, worked out once per change of what the units are made from."""
-        key = (str(infd.metadata.get("namespace") or ""), str(infd.metadata.get("name")))
-        gang = self.gang_served()
-        digest = render_inputs(infd, pool, owner, gang)
-        cached = self._conflicts.get(key)
-        if cached is None or cached[0] != digest:
-            cached = (digest, fleet.template_conflicts(infd, pool, gang))
-            self._conflicts[key] = cached
-        return role_status.template_condition(
-            cached[1], any_template=fleet.has_templates(infd), gen=generation
         )
 
     # --- built-in backend: one StatefulSet + headless Service per unit ------------------------
@@ -248,13 +248,14 @@ class Reconciler:
         pool: pool_api.GPUNodePoolSpec,
         desired: Mapping[str, int],
         owner: dict[str, Any],
+        rendering: Rendering,
     ) -> dict[str, role_status.RoleOutcome]:
         kube = self.ctx.kube
         name, namespace = body["metadata"]["name"], body["metadata"]["namespace"]
         outcomes: dict[str, role_status.RoleOutcome] = {}
         leaders: dict[str, list[str]] = {}
         pending_removals: list[tuple[str, int]] = []
-        cache = self._units(infd, pool, owner)
+        cache = rendering.units
         for role, spec in infd.spec.roles.items():
             selector = labels.role_labels(name, role)
             statefulsets = kube.list("apps/v1", "StatefulSet", namespace, selector)
@@ -266,7 +267,7 @@ class Reconciler:
             for i in sorted(x for x in indices if x is not None):
                 if (role, i) not in cache:
                     cache[role, i] = units.unit_objects(
-                        infd, pool, role, i, owner, gang=self.gang_served()
+                        infd, pool, role, i, owner, gang=rendering.gang
                     )
                 rendered[i] = cache[role, i]
             hashes = {i: observe.sts_hash(objs[-1]) or "" for i, objs in rendered.items()}
@@ -297,7 +298,7 @@ class Reconciler:
             unit = naming.unit_name(name, removed_role, index)
             kube.delete("apps/v1", "StatefulSet", unit, namespace)
             kube.delete("v1", "Service", unit, namespace)
-            if self.gang_served():
+            if rendering.gang:
                 kube.delete(podgroups.API_VERSION, podgroups.KIND, unit, namespace)
         return outcomes
 
