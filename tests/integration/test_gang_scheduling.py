@@ -34,20 +34,7 @@ def pool(cluster: cluster_support.Cluster) -> Iterator[str]:
     """A pool whose nodes are the ones each test makes: a node it asks for itself takes a clock
     day to boot, and the clock stands still."""
     name = f"gang-{uuid.uuid4().hex[:6]}"
-    doc = {
-        "apiVersion": "tokenfleet.io/v1alpha1",
-        "kind": "GPUNodePool",
-        "metadata": {"name": name},
-        "spec": {
-            "gpuType": "H800",
-            "gpusPerNode": 8,
-            "nodeLabels": {"tokenfleet.io/pool": name},
-            "nodeTaints": [{"key": "nvidia.com/gpu", "value": "present", "effect": "NoSchedule"}],
-            "maxNodes": 8,
-            "provisioningDelaySeconds": 86400,
-            "cost": {"onDemandPerGpuHour": 2},
-        },
-    }
+    doc = nodes.still_pool(name, max_nodes=8)
     cluster.kubectl("apply", "-f", "-", input=yaml.safe_dump(doc))
     yield name
     cluster.kubectl("delete", "gpool", name, "--wait=false", check=False)
@@ -77,7 +64,8 @@ def _deployment(pool: str, units: int) -> dict[str, Any]:
                 }
             },
             "autoscaling": {"enabled": False},
-            "router": {"enabled": False},
+            # No engine answers and the clock stands still: a removed unit goes undrained.
+            "router": {"enabled": False, "drainTimeoutSeconds": 0},
             "nodePoolRef": {"name": pool},
         },
     }

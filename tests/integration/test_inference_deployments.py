@@ -182,6 +182,9 @@ def test_an_image_change_rolls_units_without_going_below_the_minimum(
     infd = copy.deepcopy(fleet["infd"])
     # Room for two prefill units, minimum one: a roll must keep one ready unit throughout.
     infd["spec"]["roles"]["decode"]["nodesPerUnit"] = 2
+    # The surge unit leaves like any unit past the desired count: it drains first. Here no
+    # engine answers and the clock stands still, so only a zero timeout lets it go.
+    infd["spec"].setdefault("router", {})["drainTimeoutSeconds"] = 0
     cluster.kubectl("apply", "-n", ns, "-f", "-", input=yaml.safe_dump(infd))
 
     def ready_units(role: str) -> int:
@@ -225,12 +228,12 @@ def test_deleting_the_deployment_leaves_nothing_behind(
     cluster.kubectl("delete", "infd", "deepseek-v3", "-n", ns)
 
     def empty() -> bool:
-        out = cluster.kubectl(
-            "get", "sts,svc,deploy,pods,podgroups.scheduling.k8s.io", "-n", ns, "-o", "name"
-        ).stdout
-        return out.strip() == ""
+        kinds = "sts,svc,deploy,pods,podgroups.scheduling.k8s.io,roles,rolebindings"
+        out = cluster.kubectl("get", kinds, "-n", ns, "-o", "name").stdout
+        accounts = cluster.kubectl("get", "sa", "-n", ns, "-o", "name").stdout.split()
+        return out.strip() == "" and accounts == ["serviceaccount/default"]
 
-    wait_for("no StatefulSet, Service, Deployment or pod left", empty, timeout=90)
+    wait_for("no StatefulSet, Service, Deployment, pod or router account left", empty, 90)
 
 
 def test_a_missing_pool_is_reported_in_ready_and_an_event_and_the_units_follow_it(
@@ -271,6 +274,9 @@ def test_tokenfleet_render_prints_what_the_operator_writes(
         "PodGroup": "podgroups.scheduling.k8s.io",
         "StatefulSet": "sts",
         "Deployment": "deploy",
+        "ServiceAccount": "sa",
+        "Role": "roles",
+        "RoleBinding": "rolebindings",
     }
     # Each rendered object is on the cluster, holding every field render gave it.
     for obj in rendered:
@@ -283,7 +289,7 @@ def test_tokenfleet_render_prints_what_the_operator_writes(
     # And the operator wrote nothing render leaves out.
     written = cluster.kubectl(
         "get",
-        "svc,podgroups.scheduling.k8s.io,sts,deploy",
+        "svc,podgroups.scheduling.k8s.io,sts,deploy,sa,roles,rolebindings",
         "-n",
         ns,
         "-l",
@@ -292,5 +298,6 @@ def test_tokenfleet_render_prints_what_the_operator_writes(
         "jsonpath={range .items[*]}{.kind}/{.metadata.name} {end}",
     ).stdout.split()
     assert sorted(written) == sorted(f"{o['kind']}/{o['metadata']['name']}" for o in rendered)
-    # A Service, a PodGroup and a StatefulSet per unit, the router's two.
-    assert len(rendered) == 3 + 3 + 2
+    # A Service, a PodGroup and a StatefulSet per unit; the router's account, Role, binding,
+    # Service and Deployment.
+    assert len(rendered) == 3 + 3 + 5

@@ -53,3 +53,22 @@ def delete_nodes(cluster: cluster_support.Cluster, pool: str) -> None:
     cluster.kubectl(
         "delete", "node", "-l", f"tokenfleet.io/pool={pool}", "--wait=false", check=False
     )
+
+
+def still_pool(name: str, max_nodes: int) -> dict[str, Any]:
+    """A GPUNodePool whose nodes are the ones a test makes itself: a node it asks for takes a
+    clock day to boot, and test clocks stand still."""
+    return {
+        "apiVersion": "tokenfleet.io/v1alpha1",
+        "kind": "GPUNodePool",
+        "metadata": {"name": name},
+        "spec": {
+            "gpuType": "H800",
+            "gpusPerNode": 8,
+            "nodeLabels": {"tokenfleet.io/pool": name},
+            "nodeTaints": [{"key": "nvidia.com/gpu", "value": "present", "effect": "NoSchedule"}],
+            "maxNodes": max_nodes,
+            "provisioningDelaySeconds": 86400,
+            "cost": {"onDemandPerGpuHour": 2},
+        },
+    }

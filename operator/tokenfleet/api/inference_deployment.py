@@ -396,6 +396,13 @@ class RouterSpec(common.Model):
         pattern=r"^(cache_aware|power_of_two|round_robin|random)$",
     )
     port: int = Field(default=8000, ge=1, le=65535, description="Router Service port.")
+    drain_timeout_seconds: int = Field(
+        default=300,
+        ge=0,
+        le=common.MAX_SECONDS,
+        description="On scale-down a unit leaves the router first and is deleted once its "
+        "running and queued requests reach zero, or after this many seconds at most.",
+    )
 
 
 class InferenceDeploymentSpec(common.Model):

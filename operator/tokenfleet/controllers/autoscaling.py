@@ -97,18 +97,9 @@ class Autoscaler:
         template = self.ctx.settings.engine_metrics_url
         out: list[scrape.Target] = []
         for pod in pods:
-            target = scrape.target_of_pod(pod, engine_port(spec))
-            if target is None:
-                continue
-            if template:
-                target = scrape.Target(
-                    url=template.format(namespace=self.namespace, pod=target.pod),
-                    namespace=target.namespace,
-                    deployment=target.deployment,
-                    role=target.role,
-                    pod=target.pod,
-                )
-            out.append(target)
+            target = scrape.metrics_target(pod, engine_port(spec), template)
+            if target is not None:
+                out.append(target)
         self._targets = out
 
     def _node_budget(self, pool_name: str, pool: pool_api.GPUNodePoolSpec) -> int:

@@ -15,7 +15,7 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 import kopf
@@ -24,12 +24,12 @@ import pydantic
 from tokenfleet.api import common
 from tokenfleet.api import gpu_node_pool as pool_api
 from tokenfleet.api import inference_deployment as infd_api
-from tokenfleet.controllers import conditions, desired_units, gang, role_status
+from tokenfleet.controllers import conditions, desired_units, gang, role_status, routers
 from tokenfleet.controllers import context as context_mod
 from tokenfleet.controllers import ticker as ticker_mod
 from tokenfleet.kube import client as kube_client
-from tokenfleet.workloads import errors as render_errors
 from tokenfleet.workloads import (
+    engines,
     fleet,
     labels,
     lws,
@@ -39,8 +39,10 @@ from tokenfleet.workloads import (
     podgroups,
     rollout,
     router,
+    routing,
     units,
 )
+from tokenfleet.workloads import errors as render_errors
 
 log = logging.getLogger(__name__)
 PLURAL = "inferencedeployments"
@@ -96,6 +98,11 @@ def render_inputs(
     return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
 
 
+def _drain_started(plan: routing.RoutingPlan) -> bool:
+    """Whether this step took a leaving unit out of the routers."""
+    return any(p.leaves_router and p.unit in plan.draining for p in plan.patches)
+
+
 def _condition_changed(body: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
     """Whether `new` differs from the condition of its type in the object's status (an event
     is sent once per change, not once per reconcile)."""
@@ -117,6 +124,7 @@ class Reconciler:
         self.ctx = ctx
         self._rendered: dict[tuple[str, str], Rendering] = {}
         self._gang: tuple[float, bool] | None = None
+        self.routers = routers.RouterClient()
 
     def gang_served(self) -> bool:
         """Whether the API server serves PodGroups, so that each unit can be a gang. Asked
@@ -253,8 +261,8 @@ class Reconciler:
         kube = self.ctx.kube
         name, namespace = body["metadata"]["name"], body["metadata"]["namespace"]
         outcomes: dict[str, role_status.RoleOutcome] = {}
-        leaders: dict[str, list[str]] = {}
         pending_removals: list[tuple[str, int]] = []
+        leaving: list[dict[str, Any]] = []
         cache = rendering.units
         for role, spec in infd.spec.roles.items():
             selector = labels.role_labels(name, role)
@@ -276,24 +284,29 @@ class Reconciler:
             kube.each(kube.apply, [obj for index in plan.apply for obj in rendered[index]])
             for index in plan.recreate:
                 self._recreate_unit(body, name, namespace, role, index, pods)
-            pending_removals += [(role, i) for i in plan.remove]
-            leaders[role] = [naming.leader_host(name, role, i, namespace) for i in plan.live]
-            if plan.apply or plan.remove or plan.recreate:
-                self._event(body, "Units", f"{role}: {plan.reason}")
+            routed = self._route(infd, namespace, plan.live, plan.remove, pods)
+            pending_removals += [(role, i) for i in routed.delete]
+            leaving += [p for p in pods if p["metadata"]["name"] in set(routed.unrouted)]
+            reason = plan.reason
+            if routed.draining:
+                reason += f"; draining unit(s) {', '.join(map(str, routed.draining))}"
+            if plan.apply or plan.recreate or routed.delete or _drain_started(routed):
+                self._event(body, "Units", f"{role}: {reason}")
             outcomes[role] = role_status.RoleOutcome(
                 desired=want,
                 ready=len(plan.live),
                 nodes_per_unit=spec.nodes_per_unit,
                 min_units=spec.min_units,
-                reason=plan.reason,
+                reason=reason,
                 failed=any(u.failed for u in observed),
                 progressing=bool(plan.apply or plan.recreate or plan.remove)
                 or len(plan.live) != want,
                 pods_bound=sum(1 for p in pods if p.get("spec", {}).get("nodeName")),
             )
-        # The router drops units before their pods go: apply it first, then remove.
-        for obj in router.router_objects(infd, leaders, owner):
-            kube.apply(obj)
+        kube.each(kube.apply, router.router_objects(infd, owner))
+        # Units leave the routers before their pods go: unmarked above, dropped here, deleted
+        # once drained (`workloads.routing`).
+        self._drop_from_routers(infd, name, namespace, leaving)
         for removed_role, index in pending_removals:
             unit = naming.unit_name(name, removed_role, index)
             kube.delete("apps/v1", "StatefulSet", unit, namespace)
@@ -344,14 +357,17 @@ class Reconciler:
         kube = self.ctx.kube
         name, namespace = body["metadata"]["name"], body["metadata"]["namespace"]
         outcomes: dict[str, role_status.RoleOutcome] = {}
-        leaders: dict[str, list[str]] = {}
+        leaving: list[dict[str, Any]] = []
         for role, spec in infd.spec.roles.items():
             want = desired.get(role, spec.min_units)
             applied = kube.apply(lws.leaderworkerset(infd, pool, role, want, owner))
             ready = int((applied.get("status") or {}).get("readyReplicas") or 0)
-            leaders[role] = [
-                naming.lws_leader_host(name, role, i, namespace) for i in range(min(ready, want))
-            ]
+            pods = kube.list("v1", "Pod", namespace, labels.role_labels(name, role))
+            self._label_ranks(pods, namespace)
+            # LWS removes groups past its replicas itself: its units are routed, not drained.
+            live = routing.ready_units(pods, spec.nodes_per_unit, below=want)
+            routed = self._route(infd, namespace, live, (), pods)
+            leaving += [p for p in pods if p["metadata"]["name"] in set(routed.unrouted)]
             outcomes[role] = role_status.RoleOutcome(
                 desired=want,
                 ready=min(ready, want),
@@ -362,9 +378,58 @@ class Reconciler:
                 progressing=ready != want,
                 pods_bound=0,
             )
-        for obj in router.router_objects(infd, leaders, owner):
-            kube.apply(obj)
+        kube.each(kube.apply, router.router_objects(infd, owner))
+        self._drop_from_routers(infd, name, namespace, leaving)
         return outcomes
+
+    # --- routing: which leaders the routers discover, and draining leaving units ---------------
+
+    def _route(
+        self,
+        infd: infd_api.InferenceDeployment,
+        namespace: str,
+        live: Collection[int],
+        leaving: Collection[int],
+        pods: list[dict[str, Any]],
+    ) -> routing.RoutingPlan:
+        """Mark, unmark and stamp one role's leaders; say which leaving units are drained.
+
+        A leaving unit's engine is asked whether it is idle only once its drain has begun."""
+        now = self.ctx.clock.now()
+        port = engines.http_port(infd.spec.engine)
+        heads = routing.leaders(pods)
+        idle: dict[int, bool] = {}
+        for index in leaving:
+            leader = heads.get(index)
+            if leader is not None and routing.draining_since(leader) is not None:
+                answer = self.routers.idle(leader, port, self.ctx.settings.engine_metrics_url)
+                if answer is not None:
+                    idle[index] = answer
+        plan = routing.plan_routing(
+            pods, live, leaving, now, infd.spec.router.drain_timeout_seconds, idle
+        )
+
+        def write(patch: routing.LeaderPatch) -> None:
+            # A pod the cache still shows may be gone already (its unit was recreated).
+            with contextlib.suppress(kube_client.NotFound):
+                self.ctx.kube.patch("v1", "Pod", patch.pod, patch.patch, namespace)
+
+        self.ctx.kube.each(write, list(plan.patches))
+        return plan
+
+    def _drop_from_routers(
+        self,
+        infd: infd_api.InferenceDeployment,
+        name: str,
+        namespace: str,
+        leaders: list[dict[str, Any]],
+    ) -> None:
+        """Tell every router replica to stop sending to `leaders` (unmarked or draining)."""
+        if not leaders or not infd.spec.router.enabled:
+            return
+        urls = routers.worker_urls(leaders, engines.http_port(infd.spec.engine))
+        replicas = self.ctx.kube.list("v1", "Pod", namespace, labels.router_labels(name))
+        self.routers.drop(replicas, infd.spec.router.port, urls)
 
     # --- status and events ----------------------------------------------------------------------
 
@@ -445,4 +510,8 @@ def register(
         on_change=True,
     )
 
+    async def close(**_: Any) -> None:
+        reconciler.routers.close()
+
+    kopf.on.cleanup(registry=registry, id="router-client-close")(close)
     return reconciler

@@ -33,12 +33,17 @@ KINDS: Final[tuple[tuple[str, str, Mapping[str, str] | None], ...]] = (
     ("v1", "Pod", None),
     ("apps/v1", "StatefulSet", OURS),
     ("apps/v1", "Deployment", OURS),
+    ("v1", "Service", OURS),
+    ("v1", "ServiceAccount", OURS),
+    ("rbac.authorization.k8s.io/v1", "Role", OURS),
+    ("rbac.authorization.k8s.io/v1", "RoleBinding", OURS),
     (common.API_VERSION, "InferenceDeployment", None),
     (common.API_VERSION, "GPUNodePool", None),
     (common.API_VERSION, "PricingPlan", None),
 )
 """(apiVersion, kind, scope): pods and nodes whole (a pool counts every GPU pod on its nodes),
-StatefulSets and Deployments only tokenfleet's own."""
+the workloads tokenfleet renders (StatefulSets, Deployments, Services, the routers' accounts
+and Roles) only its own, so applying an unchanged one sends nothing."""
 
 INFDS: Final = "inferencedeployments"
 POOLS: Final = "gpunodepools"

@@ -3,18 +3,21 @@
 The pods (tokenfleet's role label set, phase Running) are read every `interval_seconds` real
 seconds from a watch-backed cache of the cluster's pods; the simulator reads the last list.
 Each pod keeps its namespace, name, deployment, role, unit and node, so the metrics the
-simulator serves for it join to the same pod in Prometheus and in the operator.
+simulator serves for it join to the same pod in Prometheus and in the operator. A unit whose
+leader drains (it left the router) is shown idle, as a drained engine is.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from tokenfleet.enginesim import fleet
 from tokenfleet.kube import client as kube_client
 from tokenfleet.signals import labels
+from tokenfleet.workloads import routing
 
 
 def sim_pod(pod: Mapping[str, Any]) -> fleet.SimPod | None:
@@ -33,6 +36,25 @@ def sim_pod(pod: Mapping[str, Any]) -> fleet.SimPod | None:
         unit=pod_labels.get(labels.POD_UNIT, "0"),
         node=(pod.get("spec") or {}).get("nodeName") or "",
     )
+
+
+def sim_pods(listed: Sequence[Mapping[str, Any]]) -> list[fleet.SimPod]:
+    """The simulated pods of the running engine pods in `listed`. A unit whose leader is
+    draining (it left the router on scale-down, `workloads.routing`) serves no more."""
+    draining = {
+        (p.namespace, p.deployment, p.role, p.unit)
+        for pod in listed
+        if routing.draining_since(pod) is not None and (p := sim_pod(pod)) is not None
+    }
+    out = []
+    for pod in listed:
+        sim = sim_pod(pod)
+        if sim is None:
+            continue
+        if (sim.namespace, sim.deployment, sim.role, sim.unit) in draining:
+            sim = dataclasses.replace(sim, serving=False)
+        out.append(sim)
+    return out
 
 
 class WatchedPods:
@@ -67,7 +89,7 @@ class ClusterPods:
 
     async def refresh(self) -> None:
         listed = await asyncio.to_thread(self._list)
-        self._pods = [p for p in map(sim_pod, listed) if p is not None]
+        self._pods = sim_pods(listed)
 
     async def watch(self) -> None:
         """Refreshes forever; a failed listing keeps the last list and is retried."""

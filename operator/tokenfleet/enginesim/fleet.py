@@ -59,6 +59,9 @@ class SimPod:
     role: str
     unit: str = "0"
     node: str = ""
+    serving: bool = True
+    """False once its unit left the router to drain: it is sent no new work, and (the
+    simulator keeps no per-request state) what it ran is done at once, so it shows idle."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -348,12 +351,19 @@ class Fleet:
             self._gone.pop(pod_key, None)
         linger = self._settings.linger_seconds
         self._gone = {k: v for k, v in self._gone.items() if now - v[1] < linger}
-        self._states = {k: self._states.get(k) or PodState(pod) for k, pod in current.items()}
+        states = {k: self._states.get(k) or PodState(pod) for k, pod in current.items()}
+        for k, state in states.items():
+            state.pod = current[k]  # the same pod may have stopped serving (it drains)
+        self._states = states
         by_role: dict[RoleKey, list[PodState]] = {}
         for state in self._states.values():
             pod = state.pod
-            by_role.setdefault((pod.namespace, pod.deployment, pod.role), []).append(state)
             self._roles.setdefault((pod.namespace, pod.deployment, pod.role), RoleState())
+            if pod.serving:
+                by_role.setdefault((pod.namespace, pod.deployment, pod.role), []).append(state)
+            else:
+                state.load = state.running_requests = 0.0
+                state.backlog_tokens = state.queue_requests = 0.0
         offered = self._offered(t0, now)
         settings = self._settings
         for key, role_state in list(self._roles.items()):

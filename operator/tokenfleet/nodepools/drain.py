@@ -2,8 +2,9 @@
 
 `decide` is pure; `carry_out` does what it decided. A drain never evicts a pod of a live unit:
 if a wanted unit's pod is found on the node (it landed there before the cordon), the drain is
-called off and the node kept; a unit past its desired count that the router still lists is
-waited for, however long, since units leave the router before their pods go. Pods of units
+called off and the node kept; a unit past its desired count that is still routable or
+draining is waited for, however long, since units leave the router before their pods go (its
+own `router.drainTimeoutSeconds` bounds that). Pods of units
 that are leaving (past the desired count and out of the router) go as whole units: every pod
 of the unit is evicted, wherever it runs, because an expert-parallel group with a hole serves
 nothing. Other pods (training's on a node being reclaimed, strays) are evicted through the
@@ -72,7 +73,7 @@ def decide(
     chosen: dict[tuple[str, str], Obj] = {}
     for pod, where in zip(movable, seen, strict=True):
         if where is observe.UnitStatus.ROUTED:
-            continue  # the router drops a unit before its pods go; no timeout overrides that
+            continue  # a unit drains (its own timeout) before its pods go; none overrides that
         key = pods.unit(pod)
         members = list(unit_pods.get(key, ())) if key is not None else []
         for member in [pod, *members]:

@@ -3,10 +3,10 @@
 A pod belongs to a *live* unit when its InferenceDeployment is on this pool and the unit is
 wanted (index below the role's desired units, read from status.roles[*].desiredUnits, or the
 schedule's floor and minUnits before the deployment has a status) or is still in the router
-(its leader's address is in the router's arguments: units leave the router before their pods
-go). A node running such a pod, or another GPU pod, is busy and never drained. GPU pods that
-are not units' (a hand-made StatefulSet, a batch job) count as demand: the nodes they run on,
-and the nodes Pending ones would take.
+(its leader pod is marked routable, or is draining: units leave the router, and finish their
+requests, before their pods go; `workloads.routing`). A node running such a pod, or another
+GPU pod, is busy and never drained. GPU pods that are not units' (a hand-made StatefulSet, a
+batch job) count as demand: the nodes they run on, and the nodes Pending ones would take.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from tokenfleet.api import inference_deployment as infd_api
 from tokenfleet.kube import client as kube_client
 from tokenfleet.nodepools import errors, nodes, pods, provider, sizing
 from tokenfleet.planner import schedule
-from tokenfleet.workloads import naming
+from tokenfleet.workloads import naming, routing
 
 Obj = dict[str, Any]
 
@@ -95,18 +95,6 @@ def deployments_on(
     return out
 
 
-def router_args(kube: kube_client.Kube, dep: Deployment) -> tuple[str, ...]:
-    """Every argument of the deployment's router containers (empty when it has none)."""
-    router = kube.get_or_none("apps/v1", "Deployment", naming.router_name(dep.name), dep.namespace)
-    if router is None or (router.get("spec") or {}).get("replicas") == 0:
-        return ()
-    template = ((router.get("spec") or {}).get("template") or {}).get("spec") or {}
-    out: list[str] = []
-    for container in template.get("containers") or []:
-        out += [str(a) for a in (container.get("command") or []) + (container.get("args") or [])]
-    return tuple(out)
-
-
 class UnitStatus(enum.Enum):
     """Where a pod's unit stands, for sizing and draining."""
 
@@ -115,18 +103,24 @@ class UnitStatus(enum.Enum):
     WANTED = "wanted"
     """Its index is below the role's desired units: live, never drained."""
     ROUTED = "routed"
-    """Past the desired count but still in the router: live until the router drops it."""
+    """Past the desired count but routable or draining: live until its drain ends."""
     LEAVING = "leaving"
     """Past the desired count and out of the router: its pods may go, as a whole unit."""
 
 
 class Liveness:
-    """Answers "is this pod's unit live?", reading a router only when the index cannot tell."""
+    """Answers "is this pod's unit live?", from the unit's index and its leader's marks."""
 
-    def __init__(self, kube: kube_client.Kube, deployments: Iterable[Deployment]) -> None:
-        self.kube = kube
+    def __init__(self, deployments: Iterable[Deployment]) -> None:
         self.by_label = {(d.namespace, d.label): d for d in deployments}
-        self._routers: dict[tuple[str, str], tuple[str, ...]] = {}
+        self.routed: set[pods.UnitKey] = set()
+        """Units whose leader is routable or draining (`see` fills it)."""
+
+    def see(self, pod: Mapping[str, Any]) -> None:
+        """Take note of a pod's routing marks (only leaders carry them)."""
+        key = pods.unit(pod)
+        if key is not None and routing.holds_traffic(pod):
+            self.routed.add(key)
 
     def __call__(self, pod: Mapping[str, Any]) -> bool:
         return self.status(pod) in (UnitStatus.WANTED, UnitStatus.ROUTED)
@@ -140,15 +134,7 @@ class Liveness:
             return UnitStatus.LEAVING
         if key.unit < dep.roles[key.role].desired:
             return UnitStatus.WANTED
-        router_key = (dep.namespace, dep.name)
-        if router_key not in self._routers:
-            self._routers[router_key] = router_args(self.kube, dep)
-        hosts = (
-            naming.leader_host(dep.name, key.role, key.unit, dep.namespace),
-            naming.lws_leader_host(dep.name, key.role, key.unit, dep.namespace),
-        )
-        routed = any(h in arg for arg in self._routers[router_key] for h in hosts)
-        return UnitStatus.ROUTED if routed else UnitStatus.LEAVING
+        return UnitStatus.ROUTED if key in self.routed else UnitStatus.LEAVING
 
 
 @dataclasses.dataclass(frozen=True)
@@ -182,7 +168,7 @@ def read(
     """Read deployments and pods and describe the pool's nodes for sizing."""
     lead = dt.timedelta(seconds=sizing.lead_seconds(pool.spec))
     deployments = deployments_on(kube, pool.name, now, lead)
-    live = Liveness(kube, deployments)
+    live = Liveness(deployments)
     try:
         all_pods = kube.list(
             "v1", "Pod", field_selector="status.phase!=Succeeded,status.phase!=Failed"
@@ -197,6 +183,7 @@ def read(
     for pod in all_pods:
         where = pods.node_name(pod)
         key = pods.unit(pod)
+        live.see(pod)
         if where in names and pods.movable(pod):
             pods_on[where].append(pod)
         if key is not None and (where in names or pods.selects_pool(pod, pool.name)):

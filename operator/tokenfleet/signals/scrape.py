@@ -71,6 +71,20 @@ def target_of_pod(pod: Mapping[str, Any], port: int, path: str = "/metrics") -> 
     )
 
 
+def metrics_target(
+    pod: Mapping[str, Any], port: int, url_template: str | None = None
+) -> Target | None:
+    """Where a running engine pod's metrics are read: its own /metrics, or `url_template`
+    (formatted with the pod's namespace and name) when the engines are served elsewhere, as
+    the simulated engines of the demo are."""
+    target = target_of_pod(pod, port)
+    if target is None or not url_template:
+        return target
+    return dataclasses.replace(
+        target, url=url_template.format(namespace=target.namespace, pod=target.pod)
+    )
+
+
 @dataclasses.dataclass(frozen=True)
 class Scrape:
     """One pod's reading and the clock instant it was taken."""

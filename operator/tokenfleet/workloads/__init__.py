@@ -6,7 +6,8 @@ spec renders the same bytes, and a changed spec changes `tokenfleet.io/template-
 
 - `units.unit_objects`: one expert-parallel unit as a StatefulSet and its headless Service.
 - `lws.leaderworkerset`: every unit of a role as one LeaderWorkerSet, where LWS is installed.
-- `router.router_objects`: the router Deployment and Service in front of the live units.
+- `router.router_objects`: the router in front of the units, which discovers the routable ones;
+  `routing`: which leaders are routable, and when a leaving unit is drained.
 - `args`, `launch`: the engine command lines and the per-rank part decided inside the pod.
 - `naming`, `labels`: names, labels, selectors and hashes the controller shares with us.
 """

@@ -28,7 +28,7 @@ class Unit:
 
 
 def leaders(infd: infd_api.InferenceDeployment, desired: Mapping[str, int]) -> dict[str, list[str]]:
-    """Rank 0's host of every unit, per role: what the router is given once all are Ready."""
+    """Rank 0's host of every unit, per role: the address the unit's other ranks dial."""
     name, namespace = context.deployment_identity(infd)
     host = (
         naming.lws_leader_host
@@ -50,8 +50,8 @@ def objects(
 ) -> list[dict[str, Any]]:
     """Every object applied for `desired` units per role, in the order they are applied: each
     unit's headless Service, PodGroup (with `gang`) and StatefulSet (or each role's
-    LeaderWorkerSet), then the router's Service and Deployment. Raises `errors.RenderError` as
-    the renderers do."""
+    LeaderWorkerSet), then the router's ServiceAccount, Role, RoleBinding, Service and
+    Deployment. Raises `errors.RenderError` as the renderers do."""
     out: list[dict[str, Any]] = []
     for role, _ in infd.spec.roles.items():
         want = desired.get(role, 0)
@@ -60,7 +60,7 @@ def objects(
         else:
             for index in range(want):
                 out += units.unit_objects(infd, pool, role, index, owner, gang)
-    return out + router.router_objects(infd, leaders(infd, desired), owner)
+    return out + router.router_objects(infd, owner)
 
 
 def has_templates(infd: infd_api.InferenceDeployment) -> bool:

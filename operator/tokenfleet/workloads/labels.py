@@ -23,6 +23,16 @@ RANK: Final = "tokenfleet.io/rank"
 POOL: Final = "tokenfleet.io/pool"
 """Node label every node of a GPUNodePool carries, with the pool's name as value (`pool_label`)."""
 
+ROUTABLE: Final = "tokenfleet.io/routable"
+"""On a unit's leader (rank-0) pod while the whole unit is Ready: the routers discover exactly
+the pods that carry it (`router.discovery_selectors`), so a unit joins the router without a
+restart, and leaves it when the label goes."""
+DRAINING_SINCE: Final = "tokenfleet.io/draining-since"
+"""Annotation on a leaving unit's leader: when (RFC 3339, the operator's clock) it left the
+router. The unit is deleted once idle or `router.drainTimeoutSeconds` after that."""
+SGLANG_BOOTSTRAP_PORT: Final = "sglang.ai/bootstrap-port"
+"""Annotation the SGLang router reads, on a discovered prefill pod, for its KV bootstrap port."""
+
 TEMPLATE_HASH: Final = "tokenfleet.io/template-hash"
 ENGINE_TARGET: Final = "tokenfleet.io/engine-target"
 """Pod annotation: the engine release the rendered flags were checked against."""
@@ -62,6 +72,11 @@ def pool_label(pool: str) -> dict[str, str]:
     and there when a pool name is longer than a label value may be.
     """
     return {POOL: naming.label_value(pool)}
+
+
+def routable_selector(deployment: str, role: str) -> dict[str, str]:
+    """The pods a router sends `role` traffic to: the leaders of the role's Ready units."""
+    return {**role_labels(deployment, role), ROUTABLE: "true"}
 
 
 def router_labels(deployment: str) -> dict[str, str]:

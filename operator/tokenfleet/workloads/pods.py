@@ -143,10 +143,11 @@ def rendered(ctx: context.RoleContext, member: Membership) -> dict[str, Any]:
         spec["tolerations"] = tolerations
     if member.scheduling_group is not None:
         spec["schedulingGroup"] = dict(member.scheduling_group)
+    annotations = {labels.ENGINE_TARGET: engines.target(ctx.engine)}
+    if ctx.engine is infd_api.EngineType.SGLANG and ctx.role == "prefill":
+        # The SGLang router reads a discovered prefill's KV bootstrap port from here.
+        annotations[labels.SGLANG_BOOTSTRAP_PORT] = str(engines.SGLANG_BOOTSTRAP_PORT)
     return {
-        "metadata": {
-            "labels": dict(member.labels),
-            "annotations": {labels.ENGINE_TARGET: engines.target(ctx.engine)},
-        },
+        "metadata": {"labels": dict(member.labels), "annotations": annotations},
         "spec": spec,
     }

@@ -1,21 +1,27 @@
-"""The router in front of a deployment's live units: one Deployment and one Service.
+"""The router in front of a deployment's units: a Deployment, a Service, and the rights to
+discover its workers.
 
 The router pairs prefill and decode (DeepSeek's prefill LB -> prefill -> decode LB -> decode), or
-balances over unified units. It is given the units' rank-0 hosts and dials each on the engine's
-HTTP port; the controller re-renders it when the set of live units changes (hosts are sorted,
-so the same set always renders the same Deployment). With no live unit in some role there is
-nothing to route to, and the Deployment is rendered with 0 replicas rather than a router that
-fails on an empty worker list.
+balances over unified units. It finds its workers itself, by Kubernetes service discovery
+(`--service-discovery`): it watches the pods of its namespace that match one selector per role
+(`discovery_selectors`) and dials each on the engine's HTTP port. The selectors name the
+`tokenfleet.io/routable=true` label, which the controller puts on a unit's leader (rank-0) pod
+only while the whole unit is Ready and takes off when the unit leaves (`workloads.routing`).
+So the router's command line never names a unit: scaling changes labels, not the Deployment,
+and never restarts the router. The router reads pods with its own ServiceAccount, bound to a
+Role that may get, list and watch pods in its namespace and nothing else.
 
 - SGLang: the SGLang router (`python3 -m sglang_router.launch_router`), which ships in the
-  SGLang image, so `router.image` defaults to the engine image. PD mode passes each prefill with
-  its bootstrap port (`--prefill http://host:30000 8998`).
+  SGLang image, so `router.image` defaults to the engine image. In PD mode it reads each
+  prefill pod's KV bootstrap port from the pod's `sglang.ai/bootstrap-port` annotation, which
+  the prefill pods carry.
 - vLLM ships no PD router of its own (REFERENCE.md §4.2). We use vllm-router (the
   vllm-project router, a fork of the SGLang router with a vLLM PD mode: `vllm-router
-  --vllm-pd-disaggregation --kv-connector nixl`): it keeps the same flags and policies as the
-  SGLang router, so both engines are routed the same way, and it speaks the NIXL two-step
-  (prefill with max_tokens=1, then decode with the returned kv_transfer_params). It is not in
-  the vLLM image and has no image we could default to, so for vLLM `router.image` is required.
+  --vllm-pd-disaggregation --kv-connector nixl`): it keeps the same flags, discovery and
+  policies as the SGLang router, so both engines are routed the same way, and it speaks the
+  NIXL two-step (prefill with max_tokens=1, then decode with the returned kv_transfer_params).
+  It is not in the vLLM image and has no image we could default to, so for vLLM `router.image`
+  is required.
 
 Both listen on `router.port` and export Prometheus metrics on port 29000.
 """
@@ -39,29 +45,41 @@ def worker_url(host: str, port: int) -> str:
     return f"http://{host}:{port}"
 
 
+def discovery_selectors(deployment: str, roles: Sequence[str]) -> dict[str, dict[str, str]]:
+    """Per role, the labels of the pods the router sends that role's traffic to."""
+    return {role: labels.routable_selector(deployment, role) for role in roles}
+
+
+def _selector_args(selector: Mapping[str, str]) -> list[str]:
+    return [f"{key}={value}" for key, value in sorted(selector.items())]
+
+
 def router_args(
-    spec: infd_api.InferenceDeploymentSpec, leaders: Mapping[str, Sequence[str]]
+    spec: infd_api.InferenceDeploymentSpec, deployment: str, namespace: str
 ) -> list[str]:
-    """The router's command line for the given rank-0 hosts per role."""
-    port = engines.http_port(spec.engine)
+    """The router's command line: it discovers the routable leaders of `deployment`'s units."""
     policy = spec.router.policy
     pd = spec.roles.unified is None
     sglang = spec.engine.type is infd_api.EngineType.SGLANG
+    selectors = discovery_selectors(deployment, [name for name, _ in spec.roles.items()])
     argv = ["python3", "-m", "sglang_router.launch_router"] if sglang else ["vllm-router"]
     if pd:
         argv.append("--pd-disaggregation" if sglang else "--vllm-pd-disaggregation")
         if not sglang:
             argv += ["--kv-connector", "nixl"]
-        for host in leaders.get("prefill", ()):
-            argv += ["--prefill", worker_url(host, port)]
-            if sglang:
-                argv.append(str(engines.SGLANG_BOOTSTRAP_PORT))
-        for host in leaders.get("decode", ()):
-            argv += ["--decode", worker_url(host, port)]
         argv += ["--prefill-policy", policy, "--decode-policy", policy]
     else:
-        argv += ["--worker-urls", *(worker_url(h, port) for h in leaders.get("unified", ()))]
         argv += ["--policy", policy]
+    argv += [
+        "--service-discovery",
+        "--service-discovery-namespace", namespace,
+        "--service-discovery-port", str(engines.http_port(spec.engine)),
+    ]  # fmt: skip
+    if pd:
+        argv += ["--prefill-selector", *_selector_args(selectors["prefill"])]
+        argv += ["--decode-selector", *_selector_args(selectors["decode"])]
+    else:
+        argv += ["--selector", *_selector_args(selectors["unified"])]
     argv += [
         "--host", "0.0.0.0",
         "--port", str(spec.router.port),
@@ -83,46 +101,68 @@ def router_image(spec: infd_api.InferenceDeploymentSpec) -> str:
     )
 
 
-def _live_hosts(
-    infd: infd_api.InferenceDeployment, leaders: Mapping[str, Sequence[str]]
-) -> dict[str, list[str]]:
-    roles = [name for name, _ in infd.spec.roles.items()]
-    unknown = sorted(set(leaders) - set(roles))
-    if unknown:
-        raise errors.RenderError(
-            f"leaders given for {', '.join(unknown)}, which the deployment does not have "
-            f"(roles: {', '.join(roles)})"
-        )
-    return {role: sorted(set(leaders.get(role, ()))) for role in roles}
+def rbac_objects(
+    name: str, namespace: str, owner: Mapping[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    """[ServiceAccount, Role, RoleBinding] that let deployment `name`'s router watch the pods of
+    its namespace (service discovery), and do nothing else."""
+    object_name = naming.router_name(name)
+    router_labels = labels.router_labels(name)
+    rbac = "rbac.authorization.k8s.io/v1"
+    return [
+        {
+            "apiVersion": "v1",
+            "kind": "ServiceAccount",
+            "metadata": meta.object_meta(object_name, namespace, router_labels, owner=owner),
+        },
+        {
+            "apiVersion": rbac,
+            "kind": "Role",
+            "metadata": meta.object_meta(object_name, namespace, router_labels, owner=owner),
+            "rules": [
+                {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch"]}
+            ],
+        },
+        {
+            "apiVersion": rbac,
+            "kind": "RoleBinding",
+            "metadata": meta.object_meta(object_name, namespace, router_labels, owner=owner),
+            "roleRef": {
+                "apiGroup": "rbac.authorization.k8s.io",
+                "kind": "Role",
+                "name": object_name,
+            },
+            "subjects": [{"kind": "ServiceAccount", "name": object_name, "namespace": namespace}],
+        },
+    ]
 
 
 def router_objects(
-    infd: infd_api.InferenceDeployment,
-    leaders: Mapping[str, Sequence[str]],
-    owner: Mapping[str, Any] | None = None,
+    infd: infd_api.InferenceDeployment, owner: Mapping[str, Any] | None = None
 ) -> list[dict[str, Any]]:
-    """[Service, Deployment] of the router over `leaders` (rank-0 hosts of live units per role).
+    """[ServiceAccount, Role, RoleBinding, Service, Deployment] of the deployment's router.
 
-    Empty when `router.enabled` is false: the controller then deletes what it applied before.
+    Nothing in them depends on which units are live: the router discovers those itself. Empty
+    when `router.enabled` is false.
     """
     spec = infd.spec
     if not spec.router.enabled:
         return []
     name, namespace = context.deployment_identity(infd)
-    hosts = _live_hosts(infd, leaders)
     object_name = naming.router_name(name)
     router_labels = labels.router_labels(name)
-    replicas = spec.router.replicas if all(hosts.values()) else 0
     template: dict[str, Any] = {
         "metadata": {"labels": dict(router_labels)},
         "spec": {
-            "automountServiceAccountToken": False,
+            # Service discovery reads pods with this account's token.
+            "serviceAccountName": object_name,
+            "automountServiceAccountToken": True,
             "enableServiceLinks": False,
             "containers": [
                 {
                     "name": CONTAINER_NAME,
                     "image": router_image(spec),
-                    "command": router_args(spec, hosts),
+                    "command": router_args(spec, name, namespace),
                     "ports": [
                         {"name": "http", "containerPort": spec.router.port, "protocol": "TCP"},
                         {
@@ -154,7 +194,7 @@ def router_objects(
             object_name, namespace, router_labels, {labels.TEMPLATE_HASH: digest}, owner
         ),
         "spec": {
-            "replicas": replicas,
+            "replicas": spec.router.replicas,
             "selector": {"matchLabels": dict(router_labels)},
             # A new router is up before the old one goes: clients never see no router.
             "strategy": {
@@ -182,4 +222,4 @@ def router_objects(
             ],
         },
     }
-    return copy.deepcopy([service, deployment])
+    return copy.deepcopy([*rbac_objects(name, namespace, owner), service, deployment])

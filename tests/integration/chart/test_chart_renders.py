@@ -257,8 +257,14 @@ def test_rbac_grants_no_wildcard_secrets_or_rbac_rights(helm: h.Helm) -> None:
         granted |= set().union(*(h.rules(r) for r in h.of_kind(docs, "Role")))
         assert not {g for g in granted if "*" in g}
         resources = {resource for _, resource, _ in granted}
-        forbidden = {"secrets", "configmaps", "serviceaccounts", "roles", "clusterroles"}
-        assert not resources & (forbidden | {"rolebindings", "clusterrolebindings"})
+        assert not resources & {"secrets", "configmaps", "clusterroles", "clusterrolebindings"}
+        assert not {verb for _, _, verb in granted} & {"escalate", "bind", "impersonate"}
+        # Roles and their bindings only where the operator renders workloads (the routers'
+        # pod-watching Role), never cluster-wide.
+        cluster = h.rules(h.one(docs, "ClusterRole", "tokenfleet"))
+        assert not {res for _, res, _ in cluster} & {"roles", "rolebindings", "serviceaccounts"}
+        namespaced = h.rules(h.one(docs, "ClusterRole", "tokenfleet-namespaced"))
+        assert ("rbac.authorization.k8s.io", "roles", "create") in namespaced
         writes = {(group, res) for group, res, verb in granted if verb in ("create", "delete")}
         assert ("apiextensions.k8s.io", "customresourcedefinitions") not in writes
         assert ("", "namespaces") not in writes

@@ -43,6 +43,9 @@ def test_the_sample_renders_each_unit_and_the_router_with_every_ranks_command_li
         ("Service", "deepseek-v3-decode-0"),
         ("PodGroup", "deepseek-v3-decode-0"),
         ("StatefulSet", "deepseek-v3-decode-0"),
+        ("ServiceAccount", "deepseek-v3-router"),
+        ("Role", "deepseek-v3-router"),
+        ("RoleBinding", "deepseek-v3-router"),
         ("Service", "deepseek-v3-router"),
         ("Deployment", "deepseek-v3-router"),
     ]
@@ -67,6 +70,9 @@ def test_without_podgroups_units_are_a_service_and_a_statefulset() -> None:
         "StatefulSet",
         "Service",
         "StatefulSet",
+        "ServiceAccount",
+        "Role",
+        "RoleBinding",
         "Service",
         "Deployment",
     ]

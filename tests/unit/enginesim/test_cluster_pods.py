@@ -52,3 +52,26 @@ async def test_refresh_replaces_the_list_and_a_failure_keeps_the_last_one() -> N
     with pytest.raises(RuntimeError):
         await pods.refresh()
     assert [p.name for p in pods()] == ["a"]
+
+
+def test_every_pod_of_a_unit_whose_leader_drains_stops_serving() -> None:
+    def ranked(name: str, unit: str, draining: bool = False) -> dict[str, Any]:
+        p = pod(name)
+        p["metadata"]["labels"]["tokenfleet.io/unit"] = unit
+        if draining:
+            p["metadata"]["annotations"] = {"tokenfleet.io/draining-since": "2025-01-06T20:00:00Z"}
+        return p
+
+    listed = [
+        ranked("dsv3-decode-1-0", "1"),
+        ranked("dsv3-decode-1-1", "1"),
+        ranked("dsv3-decode-2-0", "2", draining=True),
+        ranked("dsv3-decode-2-1", "2"),
+    ]
+    serving = {p.name: p.serving for p in cluster.sim_pods(listed)}
+    assert serving == {
+        "dsv3-decode-1-0": True,
+        "dsv3-decode-1-1": True,
+        "dsv3-decode-2-0": False,
+        "dsv3-decode-2-1": False,
+    }

@@ -4,6 +4,7 @@ is served when capacity frees, or is dropped after the timeout; late tokens are 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
 
@@ -272,3 +273,21 @@ def test_a_gone_pod_shows_its_last_counters_for_the_linger_then_disappears() -> 
     clock.advance(2)
     sim.advance()
     assert [s.pod.name for s in sim.states()] == ["a-0"]
+
+
+def test_a_pod_that_left_the_router_serves_nothing_and_shows_idle() -> None:
+    clock = clocks.FakeClock(START)
+    sim, current = simulated(flat(150), {"decode": 2}, clock)
+    clock.advance(10)
+    sim.advance()
+    assert all(s.running_requests > 0 for s in of_role(sim, "decode"))
+    leaving = current[0][1]
+    current[0] = [current[0][0], dataclasses.replace(leaving, serving=False)]
+    clock.advance(10)
+    sim.advance()
+    by_name = {s.pod.name: s for s in of_role(sim, "decode")}
+    gone = by_name[leaving.name]
+    assert (gone.running_requests, gone.queue_requests, gone.load) == (0.0, 0.0, 0.0)
+    served = by_name[current[0][0].name]
+    assert served.load == pytest.approx(1.0)  # the one left serves its capacity, the rest waits
+    assert served.backlog_tokens > 0

@@ -25,7 +25,7 @@ def view(nodes: list[sizing.PoolNode], released: int = 0, pending: int = 0) -> o
         node_objects={},
         pods_on={},
         unit_pods={},
-        live=observe.Liveness(None, []),  # type: ignore[arg-type]
+        live=observe.Liveness([]),
         released=released,
         pending=pending,
     )

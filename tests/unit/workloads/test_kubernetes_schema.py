@@ -1,6 +1,7 @@
 """Every rendered object matches the Kubernetes API types field by field.
 
-Covers: StatefulSets, headless Services, router Deployments and Services for both engines and
+Covers: StatefulSets, headless Services, router Deployments, Services, ServiceAccounts, Roles
+and RoleBindings for both engines and
 every role, checked against the official client's models (no unknown or misspelt field, no
 wrongly typed value); the LeaderWorkerSet's pod template likewise, and its own fields against
 the leaderworkerset.x-k8s.io/v1 schema. Also shows the checker catches a misspelt field.
@@ -16,7 +17,14 @@ from tokenfleet.workloads import lws, router, units
 
 from . import fleet, kube
 
-KIND_TYPES = {"StatefulSet": "V1StatefulSet", "Service": "V1Service", "Deployment": "V1Deployment"}
+KIND_TYPES = {
+    "StatefulSet": "V1StatefulSet",
+    "Service": "V1Service",
+    "Deployment": "V1Deployment",
+    "ServiceAccount": "V1ServiceAccount",
+    "Role": "V1Role",
+    "RoleBinding": "V1RoleBinding",
+}
 
 # leaderworkerset.x-k8s.io/v1 LeaderWorkerSetSpec, the fields we may write (from its Go types).
 LWS_SPEC_FIELDS = {"replicas", "leaderWorkerTemplate", "rolloutStrategy", "startupPolicy"}
@@ -47,7 +55,7 @@ def rendered(kind: str, shape: str) -> list[dict[str, Any]]:
     )
     pool = fleet.pool(nodeTaints=[{"key": "gpu", "value": "h800", "effect": "NoSchedule"}])
     objects = [obj for role in roles for obj in units.unit_objects(infd, pool, role, 1, None)]
-    objects += router.router_objects(infd, {role: ["leader.example"] for role in roles})
+    objects += router.router_objects(infd)
     return objects
 
 

@@ -114,7 +114,7 @@ def test_every_rendered_object_of_a_long_named_deployment_obeys_the_limits() -> 
     objects = [
         *units.unit_objects(infd, pool, "decode", 12),
         lws.leaderworkerset(infd, pool, "prefill", 3),
-        *router.router_objects(infd, {"prefill": ["a"], "decode": ["b"]}),
+        *router.router_objects(infd),
     ]
     for obj in objects:
         for key, value in names_and_labels(obj):

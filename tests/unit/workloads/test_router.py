@@ -1,10 +1,11 @@
-"""The router Deployment and Service in front of the live units.
+"""The router in front of the units: its Deployment, Service and discovery rights.
 
 Covers: the whole Service and Deployment for an SGLang PD fleet; the router command line per
-engine and mode (SGLang PD with bootstrap ports, vllm-router PD over NIXL, unified worker
-lists); 0 replicas while a role has no live unit; the same set of leaders in any order renders
-the same objects, a changed set changes the template hash; the vLLM router image requirement;
-a disabled router renders nothing; leaders for a role the deployment lacks are refused.
+engine and mode (SGLang PD, vllm-router PD over NIXL, unified), each discovering exactly the
+routable leaders of its own deployment's roles in its own namespace; the account and the Role
+that let it watch pods and nothing else; the rendering does not depend on which units are live
+(scaling never restarts the router); the vLLM router image requirement; a disabled router
+renders nothing.
 """
 
 from __future__ import annotations
@@ -13,22 +14,29 @@ from typing import Any
 
 import pytest
 
-from tokenfleet.workloads import errors, labels, naming, router
+from tokenfleet.workloads import errors, labels, router
 
 from . import fleet, kube
 
-P0 = naming.leader_host("deepseek-v3", "prefill", 0, "inference")
-P1 = naming.leader_host("deepseek-v3", "prefill", 1, "inference")
-D0 = naming.leader_host("deepseek-v3", "decode", 0, "inference")
+SELECTOR = [
+    "app.kubernetes.io/managed-by=tokenfleet",
+    "app.kubernetes.io/name=tokenfleet-engine",
+    "tokenfleet.io/deployment=deepseek-v3",
+]
+
+PREFILL = [*SELECTOR, "tokenfleet.io/role=prefill", "tokenfleet.io/routable=true"]
+DECODE = [*SELECTOR, "tokenfleet.io/role=decode", "tokenfleet.io/routable=true"]
 
 SGLANG_PD_COMMAND = [
     "python3", "-m", "sglang_router.launch_router",
     "--pd-disaggregation",
-    "--prefill", f"http://{P0}:30000", "8998",
-    "--prefill", f"http://{P1}:30000", "8998",
-    "--decode", f"http://{D0}:30000",
     "--prefill-policy", "power_of_two",
     "--decode-policy", "power_of_two",
+    "--service-discovery",
+    "--service-discovery-namespace", "inference",
+    "--service-discovery-port", "30000",
+    "--prefill-selector", *PREFILL,
+    "--decode-selector", *DECODE,
     "--host", "0.0.0.0",
     "--port", "8000",
     "--prometheus-host", "0.0.0.0",
@@ -57,7 +65,43 @@ def command_of(objects: list[dict[str, Any]]) -> list[str]:
 def test_an_sglang_pd_router_renders_exactly_the_expected_objects() -> None:
     owner = {"apiVersion": "tokenfleet.io/v1alpha1", "kind": "InferenceDeployment", "uid": "u"}
     infd = fleet.deployment("sglang", spec={"router": {"replicas": 2, "policy": "power_of_two"}})
-    service, deployment = router.router_objects(infd, {"prefill": [P1, P0], "decode": [D0]}, owner)
+    account, role, binding, service, deployment = router.router_objects(infd, owner)
+    meta = {
+        "name": "deepseek-v3-router",
+        "namespace": "inference",
+        "labels": ROUTER_LABELS,
+        "ownerReferences": [owner],
+    }
+    kube.assert_same_object(
+        account, {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": meta}
+    )
+    kube.assert_same_object(
+        role,
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "Role",
+            "metadata": meta,
+            "rules": [
+                {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch"]}
+            ],
+        },
+    )
+    kube.assert_same_object(
+        binding,
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "RoleBinding",
+            "metadata": meta,
+            "roleRef": {
+                "apiGroup": "rbac.authorization.k8s.io",
+                "kind": "Role",
+                "name": "deepseek-v3-router",
+            },
+            "subjects": [
+                {"kind": "ServiceAccount", "name": "deepseek-v3-router", "namespace": "inference"}
+            ],
+        },
+    )
     template = deployment["spec"]["template"]
     digest = labels.template_hash(template)
     kube.assert_same_object(
@@ -106,7 +150,8 @@ def test_an_sglang_pd_router_renders_exactly_the_expected_objects() -> None:
                         "annotations": {"tokenfleet.io/template-hash": digest},
                     },
                     "spec": {
-                        "automountServiceAccountToken": False,
+                        "serviceAccountName": "deepseek-v3-router",
+                        "automountServiceAccountToken": True,
                         "enableServiceLinks": False,
                         "containers": [
                             {
@@ -139,15 +184,18 @@ def test_an_sglang_pd_router_renders_exactly_the_expected_objects() -> None:
 
 def test_vllm_pd_is_routed_by_vllm_router_over_nixl() -> None:
     infd = fleet.deployment("vllm", spec={"router": {"image": "example.com/vllm-router:0.1"}})
-    objects = router.router_objects(infd, {"prefill": [P0], "decode": [D0]})
+    objects = router.router_objects(infd)
     assert command_of(objects) == [
         "vllm-router",
         "--vllm-pd-disaggregation",
         "--kv-connector", "nixl",
-        "--prefill", f"http://{P0}:8000",
-        "--decode", f"http://{D0}:8000",
         "--prefill-policy", "cache_aware",
         "--decode-policy", "cache_aware",
+        "--service-discovery",
+        "--service-discovery-namespace", "inference",
+        "--service-discovery-port", "8000",
+        "--prefill-selector", *PREFILL,
+        "--decode-selector", *DECODE,
         "--host", "0.0.0.0",
         "--port", "8000",
         "--prometheus-host", "0.0.0.0",
@@ -159,56 +207,42 @@ def test_vllm_pd_is_routed_by_vllm_router_over_nixl() -> None:
 
 def test_vllm_without_a_router_image_is_refused_with_a_fix() -> None:
     with pytest.raises(errors.RenderError, match=r"router.image is required.*vllm-router"):
-        router.router_objects(fleet.deployment("vllm"), {"prefill": [P0], "decode": [D0]})
+        router.router_objects(fleet.deployment("vllm"))
 
 
 @pytest.mark.parametrize(("kind", "program"), [("sglang", "python3"), ("vllm", "vllm-router")])
-def test_unified_units_are_balanced_as_plain_workers(kind: str, program: str) -> None:
+def test_unified_units_are_discovered_as_plain_workers(kind: str, program: str) -> None:
     infd = fleet.unified(kind, router={"image": "router:1", "policy": "round_robin"})
-    command = command_of(router.router_objects(infd, {"unified": ["b.x", "a.x"]}))
-    port = 30000 if kind == "sglang" else 8000
+    command = command_of(router.router_objects(infd))
     assert command[0] == program
-    start = command.index("--worker-urls")
-    assert command[start + 1 : start + 3] == [f"http://a.x:{port}", f"http://b.x:{port}"]
+    start = command.index("--selector")
+    assert command[start + 1 : start + 6] == [
+        *SELECTOR,
+        "tokenfleet.io/role=unified",
+        "tokenfleet.io/routable=true",
+    ]
     assert command[command.index("--policy") + 1] == "round_robin"
-    assert "--prefill" not in command
+    assert "--prefill-selector" not in command
     assert not [arg for arg in command if "disaggregation" in arg]
 
 
-@pytest.mark.parametrize(
-    "leaders",
-    [{}, {"prefill": [P0]}, {"decode": [D0]}, {"prefill": [P0], "decode": []}],
-)
-def test_the_router_has_no_replicas_while_a_role_has_no_live_unit(
-    leaders: dict[str, list[str]],
-) -> None:
-    objects = router.router_objects(fleet.deployment("sglang"), leaders)
-    assert deployment_of(objects)["spec"]["replicas"] == 0
+def test_the_router_runs_its_replicas_whatever_units_are_live() -> None:
+    objects = router.router_objects(fleet.deployment("sglang", spec={"router": {"replicas": 3}}))
+    assert deployment_of(objects)["spec"]["replicas"] == 3
 
 
-def test_the_same_leaders_in_any_order_render_the_same_objects() -> None:
-    infd = fleet.deployment("sglang")
-    one = router.router_objects(infd, {"prefill": [P0, P1], "decode": [D0]})
-    other = router.router_objects(infd, {"decode": [D0, D0], "prefill": [P1, P0]})
-    kube.assert_same_object(other, one)
-
-
-def test_a_changed_set_of_leaders_changes_the_template_hash() -> None:
-    infd = fleet.deployment("sglang")
-    before = deployment_of(router.router_objects(infd, {"prefill": [P0], "decode": [D0]}))
-    after = deployment_of(router.router_objects(infd, {"prefill": [P0, P1], "decode": [D0]}))
-    key = labels.TEMPLATE_HASH
-    assert before["metadata"]["annotations"][key] != after["metadata"]["annotations"][key]
+def test_the_router_selects_exactly_what_the_leaders_are_labelled_with() -> None:
+    selectors = router.discovery_selectors("deepseek-v3", ["prefill", "decode"])
+    for role, selector in selectors.items():
+        leader_labels = {**labels.unit_labels("deepseek-v3", role, 4), labels.ROUTABLE: "true"}
+        assert selector.items() <= leader_labels.items()
+        assert selector[labels.ROUTABLE] == "true"
+    assert selectors["prefill"][labels.ROLE] == "prefill"
 
 
 def test_a_disabled_router_renders_nothing() -> None:
     infd = fleet.deployment("vllm", spec={"router": {"enabled": False}})
-    assert router.router_objects(infd, {"prefill": [P0], "decode": [D0]}) == []
-
-
-def test_leaders_for_a_role_the_deployment_lacks_are_refused() -> None:
-    with pytest.raises(errors.RenderError, match="leaders given for unified"):
-        router.router_objects(fleet.deployment("sglang"), {"unified": ["a"]})
+    assert router.router_objects(infd) == []
 
 
 def test_ipv6_leader_addresses_are_bracketed() -> None:
