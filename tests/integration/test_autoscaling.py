@@ -114,7 +114,11 @@ def _infd(pool: str) -> dict[str, Any]:
                 "prefill": {"nodesPerUnit": 4, "capacityPerNode": 73700, "maxUnits": 6},
                 "decode": {"nodesPerUnit": 2, "capacityPerNode": 14800, "maxUnits": 6},
             },
-            "autoscaling": {"intervalSeconds": 2, "forecast": {"enabled": False}},
+            "autoscaling": {
+                "intervalSeconds": 2,
+                "forecast": {"enabled": False},
+                "slo": {"lateTokenBudget": 0.001},
+            },
             "nodePoolRef": {"name": pool},
             "pricingPlanRef": {"name": "r1"},
         },
@@ -213,6 +217,18 @@ def test_the_planner_scales_units_to_the_measured_demand(
                 out = cluster.kubectl("get", "infd", "scaled", "-n", namespace, "-o", "yaml")
                 found = (yaml.safe_load(out.stdout).get("status") or {}).get("economics") or {}
                 return found if found.get("costPerMillionOutputTokens") else None
+
+            # The late-token budget the day used so far, booked step by step (how many tokens
+            # were late depends on how fast the new units came up: unit tests hold the sums).
+            def slo() -> dict[str, Any] | None:
+                found = _status(cluster, namespace).get("slo") or {}
+                return (
+                    found if found.get("windowSeconds") and "lateTokenFraction" in found else None
+                )
+
+            used = wait_for("the late-token budget used in status", slo, timeout=60)
+            assert used["lateTokenBudget"] == 0.001
+            assert used["budgetUsed"] == pytest.approx(used["lateTokenFraction"] / 0.001)
 
             money = wait_for("economics in status", economics, timeout=60)
             assert money["currency"] == "USD"

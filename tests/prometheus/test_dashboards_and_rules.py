@@ -118,6 +118,8 @@ INPUT = [
     series("tokenfleet_units_degraded", {**NS, "role": "prefill"}, "0x60"),
     series("tokenfleet_deployment_condition", {**NS, "condition": "Degraded"}, "1x60"),
     series("tokenfleet_deployment_condition", {**NS, "condition": "Ready"}, "1x60"),
+    series("tokenfleet_late_token_fraction", NS, "0.0005x10 0.002x50"),
+    series("tokenfleet_late_token_budget", NS, "0.001x60"),
     series("tokenfleet_nodes_desired", {"pool": "h800"}, "400x60"),
     series("tokenfleet_nodes_max", {"pool": "h800"}, "400x60"),
     series("tokenfleet_nodes_desired", {"pool": "spare"}, "10x60"),
@@ -189,6 +191,8 @@ ALERT_TESTS = [
     quiet("TokenfleetUnitsDegraded", "5m"),
     firing("TokenfleetUnitsDegraded", "15m", {**NS, "role": "decode"}, "warning", "1"),
     firing("TokenfleetDeploymentDegraded", "15m", {**NS, "condition": "Degraded"}, "warning", "1"),
+    quiet("TokenfleetLateTokenBudgetExceeded", "20m"),
+    firing("TokenfleetLateTokenBudgetExceeded", "30m", NS, "warning", "0.2%"),
     quiet("TokenfleetPoolAtMax", "10m"),
     firing("TokenfleetPoolAtMax", "20m", {"pool": "h800"}, "warning", "400"),
     firing("TokenfleetUnitsDeniedByFullPool", "5m", {**NS, "role": "decode"}, "warning", "5"),
@@ -327,6 +331,7 @@ def overloaded(prometheus: conftest.Prometheus) -> Iterator[Harness]:
             ns, "dsv3", "decode", names.Direction.HOLD, names.DecisionReason.POOL_FULL
         )
         ledger.set_condition(ns, "dsv3", "Degraded", True)
+        ledger.set_late_tokens(ns, "dsv3", 0.02, 0.001)
         ledger.observe_prices(ns, "cheap", cheap)
 
     harness = Harness(

@@ -357,6 +357,20 @@ class SignalsSpec(common.Model):
     )
 
 
+class SLOSpec(common.Model):
+    """What the fleet promises its users, which the planner sizes its margin to keep."""
+
+    late_token_budget: float | None = Field(
+        default=None,
+        gt=0,
+        le=0.5,
+        description="Share of tokens that may arrive while their role's ready capacity is "
+        "below demand (0.001 = 0.1%), over any day. When set, the planner buys the fewest "
+        "margin units whose expected late share, over recent surprises, is within it; unset, "
+        "the margin is sized by what a unit would be used.",
+    )
+
+
 class AutoscalingSpec(common.Model):
     """How the planner sizes each role."""
 
@@ -379,6 +393,7 @@ class AutoscalingSpec(common.Model):
     signals: SignalsSpec = Field(default=SignalsSpec(), description="Signal sources.")
     schedule: ScheduleSpec = Field(default=ScheduleSpec(), description="Time-of-day minimum units.")
     forecast: ForecastSpec = Field(default=ForecastSpec(), description="Demand forecast.")
+    slo: SLOSpec = Field(default=SLOSpec(), description="Service-level objective.")
 
 
 class RouterSpec(common.Model):
@@ -478,6 +493,21 @@ class Economics(common.Model):
     )
 
 
+class SLOStatus(common.Model):
+    """How much of the late-token budget the last day used."""
+
+    late_token_budget: float | None = Field(default=None, description="spec's budget.")
+    late_token_fraction: float | None = Field(
+        default=None, description="Late tokens over all tokens, over the last day."
+    )
+    budget_used: float | None = Field(
+        default=None, description="lateTokenFraction over the budget (1 = all of it)."
+    )
+    window_seconds: float | None = Field(
+        default=None, description="Clock seconds the figures cover (up to a day)."
+    )
+
+
 class InferenceDeploymentStatus(common.Model):
     """Observed state of an InferenceDeployment."""
 
@@ -488,6 +518,7 @@ class InferenceDeploymentStatus(common.Model):
     conditions: list[common.Condition] = common.conditions_field()
     last_decision: Decision | None = Field(default=None, description="Last planner decision.")
     economics: Economics | None = Field(default=None, description="Cost per token and margin.")
+    slo: SLOStatus | None = Field(default=None, description="Late-token budget used.")
 
 
 class InferenceDeployment(common.Model):

@@ -30,9 +30,10 @@ from tokenfleet.controllers import accounting, conditions, inference_deployments
 from tokenfleet.controllers import context as context_mod
 from tokenfleet.controllers import ticker as ticker_mod
 from tokenfleet.planner import config as planner_config
-from tokenfleet.planner import decide
+from tokenfleet.planner import decide, slo
 from tokenfleet.planner import state as planner_state
 from tokenfleet.signals import counters, scrape, snapshot, source
+from tokenfleet.sim import late as late_mod
 from tokenfleet.workloads import engines, labels, naming
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,10 @@ class Autoscaler:
         self.remembered = False
         """Whether the planner's memory was rebuilt from history (once, at the first step)."""
         self.books = accounting.Accountant(ctx.ledger, namespace, name)
+        self.slo = slo.Ledger()
+        """Late and arrived tokens over the last day, for status.slo (kept in memory: a
+        restarted operator starts a new day)."""
+        self.slo_at: dt.datetime | None = None
         self.counters = counters.Reader(namespace, naming.label_value(name))
 
     def _signal_source(self, url: str | None) -> source.SignalSource:
@@ -155,6 +160,7 @@ class Autoscaler:
             readings = await self.counters.read(url, signals)
         now = self.ctx.clock.now()
         decision = None
+        slo_status: dict[str, Any] | None = None
         if spec.autoscaling.enabled:
             cfg = planner_config.from_resources(spec, pool_name, pool)
             if not self.remembered:
@@ -165,6 +171,7 @@ class Autoscaler:
                 sample, self.namespace, self.name, spec, body.get("status"), now, budget
             )
             decision, self.state = decide.plan(cfg, self.state, observation)
+            slo_status = self._book_late(cfg, observation, spec)
         books = self.books.step(
             now, spec, pool_name, pool, plan_name, plan, body.get("status"), readings, decision
         )
@@ -177,8 +184,32 @@ class Autoscaler:
             )
         economics = books.to_status() if books is not None else None
         margin = margin_condition(priced, pool_name, pool, body["metadata"].get("generation"))
-        await asyncio.to_thread(self._record, body, decision, economics, margin)
+        await asyncio.to_thread(self._record, body, decision, economics, margin, slo_status)
         return decision
+
+    def _book_late(
+        self,
+        cfg: planner_config.PlannerConfig,
+        observation: planner_state.Observation,
+        spec: infd_api.InferenceDeploymentSpec,
+    ) -> dict[str, Any]:
+        """Book the span since the previous step and say how much of the budget the last day
+        used. A gap longer than ten planner intervals (the operator was away) is not booked
+        as if the fleet had stood still through it; shorter ones (a step that ran late) are."""
+        previous, self.slo_at = self.slo_at, observation.at
+        if previous is not None:
+            seconds = (observation.at - previous).total_seconds()
+            if 0 < seconds <= 10 * spec.autoscaling.interval_seconds:
+                self.slo = self.slo.add(late_span(cfg, observation, seconds))
+        figures = self.slo.figures(observation.at.timestamp())
+        budget = spec.autoscaling.slo.late_token_budget
+        self.ctx.ledger.set_late_tokens(self.namespace, self.name, figures.fraction, budget)
+        return infd_api.SLOStatus(
+            late_token_budget=budget,
+            late_token_fraction=figures.fraction,
+            budget_used=figures.used(budget),
+            window_seconds=round(figures.seconds, 1),
+        ).to_wire()
 
     async def _take_up_books(self, url: str) -> None:
         """Open the books where a previous operator's stopped, when it left any (see
@@ -280,10 +311,13 @@ class Autoscaler:
         decision: decide.Decision | None,
         economics: infd_api.Economics | None,
         margin: dict[str, Any],
+        slo_status: dict[str, Any] | None = None,
     ) -> None:
         status: dict[str, Any] = {}
         if economics is not None:
             status["economics"] = economics.to_wire()
+        if slo_status is not None:
+            status["slo"] = slo_status
         units = decision.units if decision is not None else None
         previous = ((body.get("status") or {}).get("lastDecision") or {}).get("units")
         changed = decision is not None and units != previous
@@ -344,6 +378,26 @@ def margin_news(
     if old is not None and old.get("reason") == margin["reason"]:
         return None
     return margin
+
+
+def late_span(
+    cfg: planner_config.PlannerConfig,
+    observation: planner_state.Observation,
+    seconds: float,
+) -> slo.Span:
+    """The tokens that arrived over the `seconds` before `observation`, and those of them that
+    were late, summed over roles: each role's demand held through the span against what its
+    ready units serve at 100% (`sim.late`, the measure `simulate` reports). A role without a
+    reading adds nothing."""
+    arrived = late = 0.0
+    for role in cfg.roles:
+        seen = observation.roles.get(role.name)
+        if seen is None or seen.demand is None or seen.demand < 0:
+            continue
+        tokens = seen.demand * seconds
+        arrived += tokens
+        late += late_mod.late_tokens(tokens, float(seen.ready_units * role.unit_capacity), seconds)
+    return slo.Span(end=observation.at.timestamp(), seconds=seconds, arrived=arrived, late=late)
 
 
 def observe(

@@ -129,6 +129,17 @@ def alert_group() -> Group:
             "source (Prometheus or the engines' /metrics).",
         ),
         _alert(
+            "TokenfleetLateTokenBudgetExceeded",
+            f"{names.LATE_FRACTION.exported} > on (namespace, deployment) "
+            f"{names.LATE_BUDGET.exported}",
+            "15m",
+            "warning",
+            f"{BY_DEPLOYMENT} used more than its late-token budget",
+            "{{ $value | humanizePercentage }} of the last day's tokens arrived while their role "
+            "had too few ready units, above autoscaling.slo.lateTokenBudget. Look for pool "
+            "limits, units that failed to start, or demand the forecast did not see coming.",
+        ),
+        _alert(
             "TokenfleetPoolAtMax",
             f"max by (pool) ({names.NODES_DESIRED.exported}) "
             f">= max by (pool) ({names.NODES_MAX.exported})",

@@ -97,6 +97,10 @@ def _deployment(
                 _add(families[metric.name], (ns, name, role), value)
     for condition, status in book.conditions.items():
         _add(families[names.CONDITION.name], (ns, name, condition), 1 if status else 0)
+    if book.late_fraction is not None:
+        _add(families[names.LATE_FRACTION.name], (ns, name), book.late_fraction)
+    if book.late_budget is not None:
+        _add(families[names.LATE_BUDGET.name], (ns, name), book.late_budget)
     if book.as_of is not None:
         _add(families[names.BOOKS_AS_OF.name], (ns, name), book.as_of.timestamp())
     if book.read_at is not None:

@@ -211,6 +211,12 @@ class FleetLedger:
         with self._lock:
             self.books.set_condition(namespace, deployment, condition, status)
 
+    def set_late_tokens(
+        self, namespace: str, deployment: str, fraction: float | None, budget: float | None
+    ) -> None:
+        with self._lock:
+            self.books.set_late_tokens(namespace, deployment, fraction, budget)
+
     def observe_pool(
         self,
         pool: str,

@@ -63,6 +63,9 @@ class DeploymentBook:
     )
     units: dict[str, RoleUnits] = dataclasses.field(default_factory=dict)
     conditions: dict[str, bool] = dataclasses.field(default_factory=dict)
+    late_fraction: float | None = None
+    """Late over arrived tokens over the last day (`planner.slo`); None before any."""
+    late_budget: float | None = None
     last_served: dict[str, dt.datetime] = dataclasses.field(default_factory=dict)
     as_of: dt.datetime | None = None
     """The clock instant the booked tokens reach (their counters' newest samples)."""
@@ -273,6 +276,14 @@ class Ledger:
 
     def set_condition(self, namespace: str, deployment: str, condition: str, status: bool) -> None:
         self.deployment(namespace, deployment).conditions[condition] = status
+
+    def set_late_tokens(
+        self, namespace: str, deployment: str, fraction: float | None, budget: float | None
+    ) -> None:
+        """The last day's late-token share and the budget it is held to (None: unknown or
+        unset; the gauge is then left out)."""
+        book = self.deployment(namespace, deployment)
+        book.late_fraction, book.late_budget = fraction, budget
 
     def set_books_as_of(self, namespace: str, deployment: str, at: dt.datetime) -> None:
         book = self.deployment(namespace, deployment)

@@ -238,6 +238,19 @@ CONDITION = Metric(
     (*DEPLOYMENT_LABELS, Label.CONDITION),
     "1 when the InferenceDeployment condition is True, 0 when False or Unknown.",
 )
+LATE_FRACTION = Metric(
+    PREFIX + "late_token_fraction",
+    Kind.GAUGE,
+    DEPLOYMENT_LABELS,
+    "Share of the last day's tokens that arrived while their role's ready capacity was below "
+    "demand (what `simulate` calls late).",
+)
+LATE_BUDGET = Metric(
+    PREFIX + "late_token_budget",
+    Kind.GAUGE,
+    DEPLOYMENT_LABELS,
+    "The deployment's autoscaling.slo.lateTokenBudget: the late share a day may use.",
+)
 NODES = Metric(
     PREFIX + "nodes",
     Kind.GAUGE,
@@ -327,6 +340,8 @@ ALL = (
     UNITS_DEGRADED,
     CAPACITY,
     CONDITION,
+    LATE_FRACTION,
+    LATE_BUDGET,
     NODES,
     NODES_DESIRED,
     NODES_MAX,

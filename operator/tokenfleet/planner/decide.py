@@ -241,6 +241,7 @@ def plan(
                 level=seen.demand,
                 tuning=cfg.tuning,
                 bar=bar[role.name],
+                late_budget=auto.slo.late_token_budget,
             )
             units, raw, memory = sized(cfg, role, memory, out, t)
             note = dataclasses.replace(note, outlook=out, raw=raw, stable=units)

@@ -100,9 +100,11 @@ def outlook(
     level: float,
     tuning: settings.Tuning,
     bar: float,
+    late_budget: float | None = None,
 ) -> Outlook:
     """The capacity `role` should have a lead time after `t` (demand now: `level`), given
-    what it remembers; a margin unit must expect to be used at least `bar` of its capacity."""
+    what it remembers; a margin unit must expect to be used at least `bar` of its capacity, or,
+    with `late_budget`, the margin is the fewest units that keep late tokens within it."""
     samples, profile, surprises = memory.samples, memory.profile, memory.surprises
     at_target = level / role.target_utilization
     if not forecast.enabled:
@@ -127,7 +129,11 @@ def outlook(
     # window's tail is only weighed when its largest surprise reaches past them.
     extra = 0
     if expected * surprises.peak > max(units.values()) * role.unit_capacity:
-        extra = surprises.units(expected, role.unit_capacity, bar)
+        extra = (
+            surprises.units(expected, role.unit_capacity, bar)
+            if late_budget is None
+            else surprises.units_within(expected, role.unit_capacity, late_budget)
+        )
     views["surprise"] = extra * role.unit_capacity
     units["surprise"] = extra
     top = max(views.values())

@@ -11,6 +11,10 @@ unit's capacity that demand above the units below it would fill on average (its 
 reach a bar. This is the newsvendor's rule, one unit at a time: for small units it is a high
 quantile of the ratios; for a coarse unit (a decode unit of 18 nodes) it asks whether bursts
 reach far enough into it, often enough, to pay for all of it. The caller sets the bar per role.
+
+With a late-token budget (`autoscaling.slo.lateTokenBudget`) the rule is the SLO's instead: the
+fewest units whose expected share of late tokens, over the same ratios, is within the budget
+(`units_within`), so a tighter budget buys more margin and a looser one less, at least cost.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import itertools
+from collections.abc import Callable
 
 Seen = tuple[float, float, float]
 """(POSIX seconds, demand over the forecast for now, seconds it stands for)."""
@@ -71,18 +76,42 @@ class Surprises:
             low, high = k * unit_capacity / expected, (k + 1) * unit_capacity / expected
             return (tail.above(low) - tail.above(high)) * expected / unit_capacity
 
-        # use(k) falls as k grows: find the first k whose unit is not worth it.
-        high = 1
-        while use(high) >= bar and high < MAX_UNITS:
-            high *= 2
-        low = 0
-        while low < high:
-            middle = (low + high) // 2
-            if use(middle) >= bar:
-                low = middle + 1
-            else:
-                high = middle
-        return low
+        # use(k) falls as k grows: the first k whose unit is not worth it.
+        return _first(lambda k: use(k) < bar)
+
+    def units_within(self, expected: float, unit_capacity: float, budget: float) -> int:
+        """The fewest whole units that keep the expected share of late tokens within `budget`
+        when demand is `expected` times a ratio of the window: k units leave
+        E[(ratio x expected - k x capacity)+] late of E[ratio x expected] arriving. 0 with no
+        ratio or no demand."""
+        if not self.seen or expected <= 0 or unit_capacity <= 0:
+            return 0
+        tail = _Tail.of(self.seen)
+        mean = tail.above(0.0)
+        if mean <= 0:
+            return 0
+
+        def late(k: int) -> float:
+            return tail.above(k * unit_capacity / expected) / mean
+
+        # late(k) falls as k grows: the first k within the budget.
+        return _first(lambda k: late(k) <= budget)
+
+
+def _first(enough: Callable[[int], bool]) -> int:
+    """The least k >= 0 that is `enough`, for a test that stays true once it holds (at most
+    MAX_UNITS): doubling, then bisection."""
+    high = 1
+    while not enough(high) and high < MAX_UNITS:
+        high *= 2
+    low = 0
+    while low < high:
+        middle = (low + high) // 2
+        if enough(middle):
+            high = middle
+        else:
+            low = middle + 1
+    return low
 
 
 @dataclasses.dataclass(frozen=True)

@@ -55,6 +55,18 @@ class Result:
     earned: revenue.Revenue | None
     roles: dict[str, RoleResult]
     oracle_node_hours: float | None = None
+    late_budget: float | None = None
+    """The fleet's `autoscaling.slo.lateTokenBudget`, if it sets one."""
+    worst_day_late_fraction: float = 0.0
+    """The late-token fraction of the trace's worst day (each 24 h from its start; a shorter
+    trace is one day)."""
+
+    @property
+    def budget_held(self) -> bool | None:
+        """Whether every day stayed within the late-token budget; None without a budget."""
+        if self.late_budget is None:
+            return None
+        return self.worst_day_late_fraction <= self.late_budget
 
     @property
     def margin(self) -> Decimal | None:
@@ -81,6 +93,9 @@ class Result:
             "peak_nodes": self.peak_nodes,
             "late_tokens": round(self.late_tokens),
             "late_token_fraction": self.late_token_fraction,
+            "worst_day_late_token_fraction": self.worst_day_late_fraction,
+            "late_token_budget": self.late_budget,
+            "budget_held": self.budget_held,
             "currency": self.currency,
             "cost": _money(self.cost),
             "revenue": None if self.earned is None else _money(self.earned.realised),
@@ -168,12 +183,14 @@ def summarise(
     """The figures of one replay."""
     hours = trace.seconds / 3600
     roles: dict[str, RoleResult] = {}
+    late_rows = np.zeros(len(trace), dtype=np.float64)
     for role in cfg.roles:
         ready = timeline.ready[role.name]
         paid = ready + timeline.starting[role.name]
         capacity = ready * role.unit_capacity
         arrived = trace.demand(role.name) * trace.durations
         late = late_mod.late_tokens(arrived, capacity.astype(np.float64), trace.durations)
+        late_rows += late
         roles[role.name] = RoleResult(
             node_hours=float((paid * role.nodes_per_unit * trace.durations).sum() / 3600),
             mean_units=float((paid * trace.durations).sum() / trace.seconds),
@@ -201,4 +218,17 @@ def summarise(
         earned=money,
         roles=roles,
         oracle_node_hours=oracle_node_hours,
+        late_budget=cfg.autoscaling.slo.late_token_budget,
+        worst_day_late_fraction=worst_day(trace, late_rows),
     )
+
+
+def worst_day(trace: tr.Trace, late_rows: tr.Floats) -> float:
+    """The largest late-token fraction of any day of the trace (24 h from its start; rows go
+    to the day they start in)."""
+    days = (trace.starts // 86_400).astype(np.int64)
+    tokens = (trace.input_tokens + trace.output_tokens).astype(np.float64)
+    late = np.bincount(days, weights=late_rows)
+    arrived = np.bincount(days, weights=tokens)
+    shares = np.divide(late, arrived, out=np.zeros_like(late), where=arrived > 0)
+    return float(shares.max()) if len(shares) else 0.0

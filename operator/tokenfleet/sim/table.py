@@ -54,4 +54,12 @@ def render(results: Sequence[report.Result], title: str | None = None) -> str:
     lines.insert(1, "  ".join("-" * w for w in widths))
     if title:
         lines.insert(0, title)
+    budget = results[0].late_budget if results else None
+    if budget is not None:
+        lines.append(f"late-token budget {budget:.3%} a day (autoscaling.slo.lateTokenBudget):")
+        lines += [
+            f"  {r.policy}: {'held' if r.budget_held else 'MISSED'} "
+            f"(worst day {r.worst_day_late_fraction:.3%})"
+            for r in results
+        ]
     return "\n".join(lines)

@@ -18,7 +18,7 @@ def rules() -> list[dict[str, object]]:
 
 def test_every_alert_has_a_severity_a_wait_and_words_for_a_person() -> None:
     found = [rule for rule in rules() if "alert" in rule]
-    assert len(found) == 10
+    assert len(found) == 11
     for rule in found:
         assert rule["labels"]["severity"] in {"warning", "critical"}  # type: ignore[index]
         assert rule["for"]
@@ -35,6 +35,7 @@ def test_the_alerts_the_issue_asks_for_are_there() -> None:
         "TokenfleetITLBudgetBurnFast",
         "TokenfleetUnitsDegraded",
         "TokenfleetPoolAtMax",
+        "TokenfleetLateTokenBudgetExceeded",
     } <= names_
 
 

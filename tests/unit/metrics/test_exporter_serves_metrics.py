@@ -34,6 +34,7 @@ def post_everything(fleet: exporter.FleetLedger) -> None:
             books.NS, books.DEPLOYMENT, role, names.Direction.UP, names.DecisionReason.FORECAST
         )
     fleet.set_condition(books.NS, books.DEPLOYMENT, "Degraded", False)
+    fleet.set_late_tokens(books.NS, books.DEPLOYMENT, 0.0004, 0.001)
     fleet.set_books_as_of(books.NS, books.DEPLOYMENT, books.START)
     fleet.set_books_read_at(books.NS, books.DEPLOYMENT, books.START.timestamp())
     fleet.observe_pool(

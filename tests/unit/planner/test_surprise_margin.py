@@ -100,3 +100,39 @@ def test_one_role_has_the_bar_itself() -> None:
     assert decide.bars(cfg, at) == {"unified": pytest.approx(0.04)}
     idle = st.Observation(at=fleets.START, roles={"unified": fleets.seen(0)})
     assert decide.bars(cfg, idle) == {"unified": pytest.approx(0.04)}
+
+
+def test_under_a_late_token_budget_the_margin_is_the_fewest_units_within_it() -> None:
+    # Ratios 1, 1, 1 and 2 for equal times (mean 1.25); units of 50 on 100 expected. k units
+    # leave E[(r - k/2)+] / 1.25 of the tokens late: k=1 -> (3 x 0.5 + 1.5) / 4 / 1.25 = 60%,
+    # k=2 -> 1 / 4 / 1.25 = 20%, k=3 -> 0.5 / 4 / 1.25 = 10%, k=4 -> none.
+    surprises = _window((1.0, 3), (2.0, 1))
+    assert surprises.units_within(100.0, 50.0, budget=0.2) == 2
+    assert surprises.units_within(100.0, 50.0, budget=0.15) == 3
+    assert surprises.units_within(100.0, 50.0, budget=0.1) == 3
+    assert surprises.units_within(100.0, 50.0, budget=0.05) == 4
+    assert surprises.units_within(100.0, 50.0, budget=0.6) == 1
+    assert surprises.units_within(100.0, 50.0, budget=0.59) == 2
+    assert margin.Surprises().units_within(100.0, 50.0, budget=0.01) == 0
+    assert surprises.units_within(0.0, 50.0, budget=0.01) == 0
+
+
+def test_a_tighter_budget_buys_more_margin_and_a_looser_one_less() -> None:
+    def final_units(budget: float | None) -> int:
+        slo = {} if budget is None else {"lateTokenBudget": budget}
+        cfg = fleets.unified(slo=slo, forecast={"enabled": True})
+        state = st.PlannerState()
+        decision = None
+        for minute in range(180):
+            demand = 2600.0 if minute % 10 == 0 else 1000.0  # a one-minute burst every ten
+            at = fleets.START + dt.timedelta(minutes=minute)
+            observation = st.Observation(at=at, roles={"unified": fleets.seen(demand, ready=2)})
+            decision, state = decide.plan(cfg, state, observation)
+        assert decision is not None
+        return decision.roles["unified"].units
+
+    # Units of 1000 tok/s: 2 hold the calm 1000 at the 80% target; a burst to 2.6x every
+    # ten minutes leaves 10% x 600 / 1160 = 5.2% of tokens late on 2 units, none on 3.
+    assert final_units(0.0005) == 3
+    assert final_units(0.06) == 2
+    assert final_units(None) == 3  # the default bar: a unit used 10% x 0.6 = 6% is worth it

@@ -18,7 +18,8 @@ import pytest
 
 from tokenfleet.economics import revenue, tokens
 from tokenfleet.planner import config
-from tokenfleet.sim import fleet, policies, replay, report, run
+from tokenfleet.sim import fleet, policies, replay, report, run, table
+from tokenfleet.sim import trace as sim_trace
 
 from . import fleets
 
@@ -123,3 +124,34 @@ def test_the_json_has_every_key_design_asks_for(tmp_path: pathlib.Path) -> None:
     assert data["margin"] == pytest.approx(
         (data["revenue"] - data["cost"]) / data["cost"], abs=1e-3
     )
+
+
+def test_a_late_token_budget_is_held_or_missed_by_the_worst_day(tmp_path: pathlib.Path) -> None:
+    loaded = _load(tmp_path, fleets.docs(autoscaling={"slo": {"lateTokenBudget": 0.01}}))
+    cfg = _cfg(loaded)
+    assert cfg.autoscaling.slo.late_token_budget == 0.01
+    # Two days of hourly rows (rows stand for an hour: one per day-hour); day 2 has one hour
+    # of prefill at 1500 tok/s against a single 1000 tok/s unit.
+    prefill = [800.0] * 24 + [800.0] * 23 + [1500.0]
+    rows = [(3600.0 * i, p * 3600, 0.0, 200.0 * 3600) for i, p in enumerate(prefill)]
+    trace = sim_trace.build("two-days", rows)
+    fixed = policies.FixedPolicy(
+        "fixed", {"prefill": np.array([1] * 48), "decode": np.array([1] * 48)}
+    )
+    result = report.summarise(
+        replay.replay(fixed, trace, cfg, run.DEFAULT_START), trace, loaded, cfg, None
+    )
+    day2 = 500.0 * 3600 / ((800 * 23 + 1500) * 3600 + 200 * 24 * 3600)
+    assert result.worst_day_late_fraction == pytest.approx(day2)
+    assert result.late_token_fraction == pytest.approx(day2 / 2, rel=0.1)  # spread over two days
+    assert result.late_budget == 0.01
+    assert day2 > 0.01 and result.budget_held is False  # 2.0% on day 2
+    assert result.to_json()["budget_held"] is result.budget_held
+    text = table.render([result])
+    assert "late-token budget 1.000% a day" in text
+    assert ("held" if result.budget_held else "MISSED") in text.splitlines()[-1]
+    unset = report.summarise(
+        replay.replay(fixed, trace, _cfg(_load(tmp_path)), run.DEFAULT_START),
+        trace, _load(tmp_path), _cfg(_load(tmp_path)), None,
+    )  # fmt: skip
+    assert unset.budget_held is None and "budget" not in table.render([unset])
