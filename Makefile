@@ -64,8 +64,8 @@ FLEET ?= manifests/samples/deepseek-v3.yaml
 bench: bench-policies bench-loop ## Both benchmarks below
 
 .PHONY: bench-policies
-bench-policies: ## Every policy on every trace in $(TRACES) with the $(FLEET) fleet: node-hours, late tokens, cost, margin
-	$(VENV)/bin/tokenfleet bench --traces $(TRACES) --fleet $(FLEET)
+bench-policies: ## Every policy on every trace in $(TRACES) and on 63 generated days, with the $(FLEET) fleet: node-hours, late tokens, cost, margin, HPA frontier
+	$(VENV)/bin/tokenfleet bench --traces $(TRACES) --fleet $(FLEET) --generated
 
 BENCH_LOOP_HOURS ?= 6
 .PHONY: bench-loop

@@ -1,8 +1,11 @@
 """`tokenfleet bench`: every policy on every trace of a directory, against one fleet.
 
 For each trace CSV in --traces, a table of policy, node-hours, ratio to the oracle, late-token
-fraction, cost, revenue and margin; then how the tokenfleet policy did across all of them.
-`make bench` runs it on the sample traces and the DeepSeek-V3 sample fleet. Flags fall back to
+fraction, cost, revenue and margin, and the Kubernetes HPA swept over its target beside the
+planner; then how the tokenfleet policy did across all of them. With --generated, the seeded
+shapes of `sim.shapes` (63 days nobody tuned the planner on: moving peaks, weekends, a holiday,
+growth, an outage, steps, bursts) are replayed too, with one verdict over them all. `make
+bench` runs it on the sample traces and the DeepSeek-V3 sample fleet. Flags fall back to
 TOKENFLEET_BENCH_<FLAG>.
 """
 
@@ -17,7 +20,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from tokenfleet.commands import simulate
-from tokenfleet.sim import fleet, frontier, progress, report, run, table, trace
+from tokenfleet.sim import fleet, frontier, progress, report, run, shapes, table, trace
 
 
 def _env(flag: str, default: str | None = None) -> str | None:
@@ -38,6 +41,18 @@ def register(subparsers: Any) -> None:
         required=_env("traces") is None,
         help="directory of trace CSVs",
     )
+    parser.add_argument(
+        "--generated",
+        action="store_true",
+        default=_env("generated") == "1",
+        help="also replay every generated shape (tokenfleet.sim.shapes)",
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=int(_env("seed", "0") or 0),
+        help="seed of the generated shapes (default 0)",
+    )
     simulate.add_common(parser, _env, "all")
     parser.set_defaults(func=main)
 
@@ -53,6 +68,10 @@ def main(args: argparse.Namespace) -> int:
     except (fleet.FleetError, trace.TraceError) as exc:
         print(f"tokenfleet bench: {exc}", file=sys.stderr)
         return 2
+    generated = (
+        [shapes.build(shape, args.seed) for shape in shapes.SHAPES] if args.generated else []
+    )
+    traces += generated
     names = args.policy or args.policy_default
     results: list[list[report.Result]] = []
     for one in traces:
@@ -81,7 +100,28 @@ def main(args: argparse.Namespace) -> int:
     if summary:
         print()
         print("\n".join(summary))
+    if generated:
+        print()
+        print(held_out({t.name for t in generated}, comparisons, args.seed))
     return 0
+
+
+def held_out(names: set[str], comparisons: Sequence[frontier.Comparison], seed: int) -> str:
+    """One line over the generated shapes: on how many the planner leaves at least 3x fewer
+    late tokens than the HPA at equal node-hours, and the median advantage."""
+    mine = [c for c in comparisons if c.trace in names]
+    ratios = sorted(c.advantage for c in mine if c.advantage is not None)
+    # No late token of the planner's: a win over any HPA that has some, a tie otherwise.
+    clean = [c for c in mine if c.advantage is None]
+    neither = sum(1 for c in clean if c.hpa_late_tokens <= 0)
+    met = sum(1 for r in ratios if r >= 3) + len(clean) - neither
+    median = ratios[len(ratios) // 2] if ratios else None
+    return (
+        f"generated shapes (seed {seed}): {met} of {len(mine)} at >= 3x fewer late tokens "
+        f"than HPA at equal node-hours"
+        + (f"; median {median:.1f}x" if median is not None else "")
+        + (f", {neither} where neither is late" if neither else "")
+    )
 
 
 def verdict(

@@ -15,6 +15,7 @@ from decimal import Decimal
 import numpy as np
 import pytest
 
+from tokenfleet.commands import bench
 from tokenfleet.sim import fleet, frontier, report, run
 
 from . import fleets
@@ -93,3 +94,23 @@ def test_a_lower_target_spends_more_and_is_late_less(tmp_path: pathlib.Path) -> 
         compared.curve[0].node_hours / (ours.oracle_node_hours or 1.0)
     )
     assert compared.curve[0].hours == 12
+
+
+def test_the_generated_verdict_counts_wins_ties_and_the_median() -> None:
+    def compared(name: str, ours_late: float, hpa_late: float) -> frontier.Comparison:
+        ours = dataclasses.replace(result(100.0, ours_late, "tokenfleet"), trace=name)
+        return frontier.Comparison(name, ours, tuple(CURVE), hpa_late, frontier.Edge.INSIDE)
+
+    comparisons = [
+        compared("a", 100.0, 400.0),  # 4x: met
+        compared("b", 100.0, 150.0),  # 1.5x
+        compared("c", 100.0, 100.0),  # 1x
+        compared("d", 0.0, 50.0),  # none late against some: met
+        compared("e", 0.0, 0.0),  # neither late
+        compared("sample", 100.0, 1000.0),  # not a generated trace
+    ]
+    line = bench.held_out({"a", "b", "c", "d", "e"}, comparisons, seed=7)
+    assert line == (
+        "generated shapes (seed 7): 2 of 5 at >= 3x fewer late tokens than HPA at equal "
+        "node-hours; median 1.5x, 1 where neither is late"
+    )
