@@ -232,6 +232,10 @@ def test_helm_install_then_the_operator_as_the_chart_service_account_writes_stat
                 ("patch", "machinedeployments.cluster.x-k8s.io", "default"),
                 ("patch", "nodepools.karpenter.sh", None),
                 ("create", "leaderworkersets.leaderworkerset.x-k8s.io", "default"),
+                # Each router's account and its pod-watching Role.
+                ("create", "serviceaccounts", "default"),
+                ("create", "roles.rbac.authorization.k8s.io", "default"),
+                ("create", "rolebindings.rbac.authorization.k8s.io", "default"),
             ]
             refused = [
                 ("get", "secrets", namespace),
@@ -242,9 +246,20 @@ def test_helm_install_then_the_operator_as_the_chart_service_account_writes_stat
                 ("patch", "inferencedeployments.tokenfleet.io/scale", "default"),
                 ("create", "pods", "default"),
                 ("create", "jobs.batch", None),
+                ("create", "clusterroles.rbac.authorization.k8s.io", None),
+                ("escalate", "roles.rbac.authorization.k8s.io", "default"),
+                ("bind", "roles.rbac.authorization.k8s.io", "default"),
+                ("impersonate", "serviceaccounts", "default"),
             ]
             assert [a for a in allowed if not can_i(cluster, user, *a)] == []
             assert [r for r in refused if can_i(cluster, user, *r)] == []
+            # It may write the router's Role, and no Role granting more than it holds.
+            as_operator = ("--as", user, "-n", namespace, "--dry-run=server")
+            router_role = ("create", "role", "r", "--verb=get,list,watch", "--resource=pods")
+            assert cluster.kubectl(*router_role, *as_operator, check=False).returncode == 0
+            secrets_role = ("create", "role", "s", "--verb=get", "--resource=secrets")
+            denied = cluster.kubectl(*secrets_role, *as_operator, check=False)
+            assert denied.returncode != 0 and "forbidden" in denied.stderr.lower(), denied.stderr
 
             kubeconfig = token_kubeconfig(cluster, namespace, fullname, tmp_path / "sa.yaml")
             cluster.kubectl(
