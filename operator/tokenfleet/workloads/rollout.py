@@ -12,7 +12,8 @@ which units to create or update, which to recreate whole, which to remove, and w
    parallel group cannot run with a hole.
 4. A unit on an outdated template is rolled, one unit at a time per role, and only while the
    role keeps `min_units` ready units without it; when it would not, one extra unit on the new
-   template is started first (a surge) and removed once the roll is done.
+   template is started first (a surge) and removed once the units below it hold `min_units`
+   ready ones again.
 """
 
 from __future__ import annotations
@@ -66,14 +67,17 @@ def plan_role(desired: int, min_units: int, observed: Sequence[ObservedUnit]) ->
     ready = {i for i, u in units.items() if u.ready}
     # A surge unit (index `desired`) exists only while an outdated unit cannot be rolled
     # without dropping below `min_units` ready units.
-    # It stays until every unit below it is ready on the new template.
+    # Once nothing is outdated it stays only while the units below it hold fewer than
+    # `min_units` ready: kept until every unit below it was ready, a unit left over from a
+    # scale-down would hold nodes that a lower unit waiting for room (a gang on a full pool)
+    # needs, and neither would ever move.
     surging = bool(outdated) and (
         desired in units or len(ready - {desired}) - (outdated[0] in ready) < min_units
     )
     surging = surging or (
         desired in units
         and not units[desired].outdated
-        and any(i not in ready for i in range(desired))
+        and len(ready & set(range(desired))) < min_units
     )
     target = desired + 1 if surging else desired
     reasons: list[str] = []

@@ -85,3 +85,20 @@ def test_the_surge_stays_until_the_rolled_unit_is_ready() -> None:
 def test_min_zero_rolls_without_surge() -> None:
     plan = rollout.plan_role(1, 0, [unit(0, OLD)])
     assert plan.recreate == (0,) and plan.target_units == 1
+
+
+def test_a_unit_left_over_from_a_scale_down_does_not_hold_nodes_a_lower_one_waits_for() -> None:
+    # Down from 3 to 2 while unit 1 waits for room (a gang on a full pool): unit 2 goes, so
+    # its nodes can take unit 1; unit 0 alone keeps the minimum of 1.
+    plan = rollout.plan_role(2, 1, [unit(0), unit(1, ready=False), unit(2)])
+    assert plan.remove == (2,) and plan.target_units == 2
+    assert plan.live == (0,)
+    # With a minimum of 2 the ready unit 2 is what keeps it: it stays, and serves.
+    plan = rollout.plan_role(2, 2, [unit(0), unit(1, ready=False), unit(2)])
+    assert plan.remove == () and plan.live == (0, 2)
+
+
+def test_the_surge_goes_once_the_units_below_it_keep_the_minimum() -> None:
+    # Three units rolled, min 1: the last rolled one still starting does not hold the surge.
+    plan = rollout.plan_role(3, 1, [unit(0), unit(1), unit(2, ready=False), unit(3)])
+    assert plan.remove == (3,)
