@@ -153,12 +153,14 @@ def test_two_units_competing_for_too_few_nodes_never_both_end_half_placed(
     assert sorted(_placed_per_unit(pods).values()) == [0, 4]
     assert _pod_groups(cluster, namespace) == {f"{NAME}-unified-0": 4, f"{NAME}-unified-1": 4}
 
-    # Two nodes more: the held unit is placed whole.
+    # Two nodes more: the held unit is placed whole. The scheduler usually retries the held
+    # gang on the node events at once; when it does not, it retries every unschedulable pod
+    # after five minutes (podMaxInUnschedulablePodsDuration), which the wait allows for.
     nodes.create_nodes(cluster, pool, 8)
     wait_for(
         "both units placed",
         lambda: _placed_per_unit(_pods(cluster, namespace)) == {"0": 4, "1": 4},
-        timeout=120,
+        timeout=330,
     )
     # One unit fewer: its StatefulSet, Service and PodGroup go.
     cluster.kubectl("apply", "-n", namespace, "-f", "-", input=yaml.safe_dump(_deployment(pool, 1)))
