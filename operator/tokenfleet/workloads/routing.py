@@ -73,10 +73,14 @@ def routable(pod: Pod) -> bool:
     return ((pod.get("metadata") or {}).get("labels") or {}).get(labels.ROUTABLE) == "true"
 
 
+def stamped(pod: Pod) -> bool:
+    """Whether a leader carries a drain stamp, readable or not."""
+    return labels.DRAINING_SINCE in ((pod.get("metadata") or {}).get("annotations") or {})
+
+
 def holds_traffic(pod: Pod) -> bool:
     """Whether a leader is in the routers or still finishing their requests."""
-    stamps = (pod.get("metadata") or {}).get("annotations") or {}
-    return routable(pod) or labels.DRAINING_SINCE in stamps
+    return routable(pod) or stamped(pod)
 
 
 def draining_since(pod: Pod) -> dt.datetime | None:
@@ -137,10 +141,10 @@ def plan_routing(
         if index in leaving:
             continue
         name = _name(leader)
-        stamped = labels.DRAINING_SINCE in ((leader.get("metadata") or {}).get("annotations") or {})
-        if index in live and (not routable(leader) or stamped):
+        again = stamped(leader)
+        if index in live and (not routable(leader) or again):
             mark: dict[str, Any] = {"labels": {labels.ROUTABLE: "true"}}
-            if stamped:  # wanted again before its drain ended
+            if again:  # wanted again before its drain ended
                 mark["annotations"] = {labels.DRAINING_SINCE: None}
             patches.append(LeaderPatch(name, index, {"metadata": mark}, leaves_router=False))
         elif index not in live and routable(leader):
