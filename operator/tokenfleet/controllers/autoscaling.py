@@ -172,20 +172,32 @@ class Autoscaler:
             )
             decision, self.state = decide.plan(cfg, self.state, observation)
             slo_status = self._book_late(cfg, observation, spec)
-        books = self.books.step(
-            now, spec, pool_name, pool, plan_name, plan, body.get("status"), readings, decision
-        )
-        if readings is not None and readings.age_seconds is not None:
-            # A clock that does not run in real time (tests) has no real age to scale.
-            real_time = self.ctx.clock.real_seconds(1.0) > 0
-            clock_age = readings.age_seconds * clocks.speed(self.ctx.clock) if real_time else 0.0
-            self.ctx.ledger.set_books_as_of(
-                self.namespace, self.name, now - dt.timedelta(seconds=clock_age)
+        as_of = self._books_as_of(now, readings)
+        # A scrape sees the step's tokens together with the instant they reach, or neither.
+        with self.ctx.ledger.atomically():
+            books = self.books.step(
+                now, spec, pool_name, pool, plan_name, plan, body.get("status"), readings, decision
             )
+            if as_of is not None:
+                self.ctx.ledger.set_books_as_of(self.namespace, self.name, as_of)
         economics = books.to_status() if books is not None else None
         margin = margin_condition(priced, pool_name, pool, body["metadata"].get("generation"))
         await asyncio.to_thread(self._record, body, decision, economics, margin, slo_status)
         return decision
+
+    def _books_as_of(self, now: dt.datetime, readings: counters.Round | None) -> dt.datetime | None:
+        """The clock instant the books reach once this step's round is posted: that of the
+        newest engine sample read, taken straight from its real instant (not from its age at
+        the read, which the step's own duration would put off by seconds x the clock's speed).
+        `now` on a clock that does not run in real time (tests); None without a round."""
+        if readings is None or (readings.age_seconds is None and readings.sampled_at is None):
+            return None
+        if self.ctx.clock.real_seconds(1.0) <= 0:
+            return now
+        if readings.sampled_at is not None:
+            return clocks.clock_instant(self.ctx.clock, readings.sampled_at)
+        age = readings.age_seconds or 0.0
+        return now - dt.timedelta(seconds=age * clocks.speed(self.ctx.clock))
 
     def _book_late(
         self,

@@ -29,10 +29,9 @@ from tokenfleet.api import common
 from tokenfleet.api import gpu_node_pool as pool_api
 from tokenfleet.api import inference_deployment as infd_api
 from tokenfleet.controllers import loop_metrics, operator, settings
+from tokenfleet.demo import books as books_mod
 from tokenfleet.demo import late, stack, summary, timing
-from tokenfleet.enginesim import demand as demand_mod
 from tokenfleet.kube import client as kube_client
-from tokenfleet.metrics import names
 from tokenfleet.sim import fleet as sim_fleet
 from tokenfleet.sim import replay
 from tokenfleet.sim import report as sim_report
@@ -62,7 +61,7 @@ class Options:
 class Result:
     summary: summary.Summary
     report: pathlib.Path | None
-    books: Books
+    books: books_mod.Books
     """Tokens the operator booked over the counted day, beside the trace's over their span."""
     simulated: sim_report.Result
     """`tokenfleet simulate` of the same hours, start and fleet, reading demand as the live
@@ -94,23 +93,6 @@ def simulated(opts: Options, day: float) -> tuple[sim_report.Result, replay.Sign
         trace, sim_fleet.load(opts.sample), ["tokenfleet"], start=opts.start, signal=signal
     )
     return outcome.results[0], signal
-
-
-def books_line(books: Books) -> str:
-    """The operator's books beside the trace's tokens over the span they cover."""
-
-    def pct(a: float, b: float) -> str:
-        return f"{(a / b - 1) * 100:+.2f}%" if b else "-"
-
-    cached = books.booked.get("input_cache_hit", 0.0)
-    output = books.booked.get("output", 0.0)
-    arrived = books.arrived
-    return (
-        f"  books        input {books.booked_input / 1e9:,.1f}B of the trace's "
-        f"{arrived.input / 1e9:,.1f}B ({pct(books.booked_input, arrived.input)}), cached "
-        f"{pct(cached, arrived.cached)}, output {output / 1e9:,.1f}B of "
-        f"{arrived.output / 1e9:,.1f}B ({pct(output, arrived.output)})"
-    )
 
 
 def comparison(live: summary.Summary, sim: sim_report.Result, signal: replay.Signal) -> str:
@@ -237,54 +219,6 @@ def _histograms(registry: CollectorRegistry, name: str) -> dict[str, dict[float,
                 loop = sample.labels.get("loop", "")
                 out.setdefault(loop, {})[float(sample.labels["le"])] = sample.value
     return out
-
-
-def _booked(registry: CollectorRegistry) -> tuple[dict[str, float], float | None]:
-    """The operator's books now, read in-process (exact, no scrape): tokens by billing class,
-    and the clock instant (Unix seconds) they reach."""
-    out: dict[str, float] = {}
-    as_of: float | None = None
-    for family in registry.collect():
-        for sample in family.samples:
-            if sample.name == names.TOKENS.exported:
-                cls = sample.labels.get(names.Label.TOKEN_CLASS, "")
-                out[cls] = out.get(cls, 0.0) + sample.value
-            elif sample.name == names.BOOKS_AS_OF.exported:
-                as_of = sample.value
-    return out, as_of
-
-
-@dataclasses.dataclass(frozen=True)
-class Books:
-    """What the operator booked over the counted day, beside what arrived in the same span."""
-
-    booked: dict[str, float]
-    """Tokens by billing class."""
-    arrived: demand_mod.Tokens
-    """The trace's tokens over the clock span the books cover (their counters' samples)."""
-    span: tuple[float, float]
-    """That span, in trace seconds."""
-
-    @property
-    def booked_input(self) -> float:
-        return self.booked.get("input_cache_hit", 0.0) + self.booked.get("input_cache_miss", 0.0)
-
-
-def books_over(
-    start: tuple[dict[str, float], float | None],
-    end: tuple[dict[str, float], float | None],
-    trace: pathlib.Path,
-    trace_start: dt.datetime,
-) -> Books:
-    """The books' difference between two reads, and the trace's tokens over the span they
-    cover: from the first read's as-of instant to the second's (demand before the trace is its
-    first row's, as the engine simulator serves it)."""
-    booked = {k: v - start[0].get(k, 0.0) for k, v in end[0].items()}
-    zero = trace_start.timestamp()
-    t0 = (start[1] if start[1] is not None else zero) - zero
-    t1 = (end[1] if end[1] is not None else zero) - zero
-    arrived = demand_mod.load_trace(trace).tokens_between(t0, t1)
-    return Books(booked=booked, arrived=arrived, span=(t0, t1))
 
 
 def _timing_snapshot(registry: CollectorRegistry) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -484,7 +418,7 @@ def run(opts: Options, out: TextIO = sys.stdout) -> Result:
         peak_nodes = 0.0
         t_prev = -opts.warmup_seconds
         real_start: float | None = None
-        books_start: tuple[dict[str, float], float | None] = ({}, None)
+        books_start = books_mod.Read()
         timing_start: tuple[dict[str, Any], dict[str, Any]] = ({}, {})
         while True:
             time.sleep(0.5)
@@ -498,10 +432,10 @@ def run(opts: Options, out: TextIO = sys.stdout) -> Result:
                 if real_start is None:
                     real_start = time.time()
                     timing_start = _timing_snapshot(op.ctx.ledger.registry)
-                if books_start[1] is None:
+                if books_start.as_of is None:
                     # Until the books first reach a reading (a starved operator may not have
                     # read the engines yet), there is nothing to count from.
-                    books_start = _booked(op.ctx.ledger.registry)
+                    books_start = books_mod.read(op.ctx.ledger.registry)
                 account.charge(max(0.0, t_prev), min(t, day), units)
                 peak_nodes = max(peak_nodes, float(status.get("nodes") or 0))
             t_prev = t
@@ -551,7 +485,20 @@ def run(opts: Options, out: TextIO = sys.stdout) -> Result:
                 f"the operator's books did not reach the day's end within "
                 f"{BOOKS_WAIT_SECONDS:.0f} s: the figures stop short of it"
             )
-        books = books_over(books_start, _booked(op.ctx.ledger.registry), opts.trace, opts.start)
+        books_end = books_mod.read(op.ctx.ledger.registry)
+        books = books_mod.over(
+            books_start,
+            books_end,
+            opts.trace,
+            opts.start,
+            (
+                books_mod.waiting_at(prom.url, opts.namespace, books_start.read_at),
+                books_mod.waiting_at(prom.url, opts.namespace, books_end.read_at),
+            ),
+            books_mod.dropped_between(
+                prom.url, opts.namespace, books_start.read_at, books_end.read_at
+            ),
+        )
         figures = summary.read(
             _prom_series(prom.url, operator_anchor - 5, time.time()),
             opts.namespace,
@@ -566,7 +513,7 @@ def run(opts: Options, out: TextIO = sys.stdout) -> Result:
         loops = timing.timings(timing_end[0], timing_end[1], loop_metrics.LOOPS)
         sim, signal = simulated(opts, day)
         print(comparison(figures, sim, signal), file=out)
-        print(books_line(books), file=out)
+        print(books_mod.line(books), file=out)
         if opts.restart_at_seconds is not None:
             print(f"restart: {restarted or 'the planner rebuilt no memory'}", file=out)
         print(timing.render(loops), file=out)

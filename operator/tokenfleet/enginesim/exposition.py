@@ -211,7 +211,8 @@ def _vllm(state: fleet.PodState, shape: Shape) -> str:
 
 def simulator_metrics(state: fleet.PodState) -> str:
     """What the simulator knows and no engine exports, named `enginesim_` so nobody mistakes
-    it for an engine's: tokens dropped after the queue timeout, tokens waiting, late tokens
+    it for an engine's: tokens dropped after the queue timeout, tokens waiting (in the role's
+    measure, and by kind), late tokens
     (`tokenfleet simulate`'s definition: demand beyond the role's capacity)."""
     out = _Writer()
     out.family(
@@ -231,6 +232,17 @@ def simulator_metrics(state: fleet.PodState) -> str:
         "Simulator only: tokens waiting in the queue (input for prefill, output otherwise).",
     )
     out.sample("enginesim_queued_tokens", {}, state.backlog_tokens)
+    out.family(
+        "enginesim_waiting_tokens",
+        "gauge",
+        "Simulator only: tokens of the requests waiting in the queue, by kind.",
+    )
+    for kind, value in (
+        ("input", state.waiting.input),
+        ("cached", state.waiting.cached),
+        ("output", state.waiting.output),
+    ):
+        out.sample("enginesim_waiting_tokens", {"token": kind}, value)
     out.family(
         "enginesim_late_tokens_total",
         "counter",

@@ -150,6 +150,9 @@ class PodState:
     # The pod's share of its role's queue: tokens (the role's kind) and requests.
     backlog_tokens: float = 0.0
     queue_requests: float = 0.0
+    waiting: queues.Work = dataclasses.field(default_factory=queues.Work)
+    """The pod's share of its role's queue by kind of token: what the role will still serve
+    of what arrived (the demo squares the books with the trace through it)."""
     running_requests: float = 0.0
     ttft: Histogram = dataclasses.field(default_factory=lambda: Histogram(TTFT_BUCKETS))
     itl: Histogram = dataclasses.field(default_factory=lambda: Histogram(ITL_BUCKETS))
@@ -282,6 +285,7 @@ def report(
         state.ttft.add(step.ttft, share)
         state.itl.add(step.itl, share)
         state.backlog_tokens = measure(queued) * share
+        state.waiting = queued.scaled(share)
         state.queue_requests = queued.requests * share
         if step.seconds > 0:
             state.load = (
@@ -364,6 +368,7 @@ class Fleet:
             else:
                 state.load = state.running_requests = 0.0
                 state.backlog_tokens = state.queue_requests = 0.0
+                state.waiting = queues.Work()
         offered = self._offered(t0, now)
         settings = self._settings
         for key, role_state in list(self._roles.items()):

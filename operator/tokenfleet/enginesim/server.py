@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import dataclasses
 import re
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -84,13 +85,16 @@ class Simulator:
 
     async def _fleet_metrics(self, request: web.Request) -> web.Response:
         """Every pod's metrics on one page, each series labelled with its pod: one scrape for
-        the whole fleet, where a target per pod would cost a request per pod per interval."""
+        the whole fleet, where a target per pod would cost a request per pod per interval.
+        Its counters carry the instant the fleet was advanced to (see `merge_pages`)."""
+        advanced_at = time.time()
         self.fleet.advance()
         pages = [
             (exposition.engine_metrics(state, self.shape), target_labels(state.pod))
             for state in self.fleet.states()
         ]
-        return web.Response(body=merge_pages(pages).encode(), headers={"Content-Type": TEXT_FORMAT})
+        body = merge_pages(pages, counters_at=advanced_at)
+        return web.Response(body=body.encode(), headers={"Content-Type": TEXT_FORMAT})
 
     async def _pod_health(self, request: web.Request) -> web.Response:
         self._state(request)
@@ -132,9 +136,19 @@ def _with_labels(sample: str, extra: str) -> str:
     return f"{name}{{{extra},{inner}}}{rest}" if inner else f"{name}{{{extra}}}{rest}"
 
 
-def merge_pages(pages: list[tuple[str, dict[str, str]]]) -> str:
+def merge_pages(pages: list[tuple[str, dict[str, str]]], counters_at: float | None = None) -> str:
     """Prometheus text pages merged into one: HELP and TYPE once per family, every sample of a
-    family together, each sample with its page's labels added."""
+    family together, each sample with its page's labels added.
+
+    With `counters_at` (a real instant, Unix seconds), every sample of a counter family carries
+    it as its timestamp. A real engine's counters are read within milliseconds of the scrape's
+    start, which is the instant Prometheus stores; the simulator's, on a busy machine, up to a
+    second or more later, on a clock running 144 times faster: minutes of tokens that a reader
+    of the samples would place too early. Stamped, they sit at the instant they were counted
+    at. Only counters are stamped: they are read over ranges, and Prometheus marks no series
+    with explicit timestamps stale, which gauges read at an instant need when a pod goes."""
+    stamp = f" {round(counters_at * 1000)}" if counters_at is not None else ""
+    counter_families: set[str] = set()
     families: dict[str, list[str]] = {}
     for text, extra_labels in pages:
         extra = ",".join(f'{k}="{v}"' for k, v in sorted(extra_labels.items()))
@@ -147,8 +161,13 @@ def merge_pages(pages: list[tuple[str, dict[str, str]]]) -> str:
                 lines = families.setdefault(family, [])
                 if line not in lines:
                     lines.append(line)
+                if line.startswith("# TYPE ") and line.split()[3:4] == ["counter"]:
+                    counter_families.add(family)
             elif not line.startswith("#"):
-                families.setdefault(family, []).append(_with_labels(line, extra))
+                sample = _with_labels(line, extra)
+                if family in counter_families:
+                    sample += stamp
+                families.setdefault(family, []).append(sample)
     return "".join(line + "\n" for lines in families.values() for line in lines)
 
 

@@ -96,6 +96,9 @@ class Round:
     read_at: float | None = None
     """The real instant (Unix seconds) the counters were read at, when the source can read
     them at a chosen instant again (Prometheus): where a restarted operator's books go on."""
+    sampled_at: float | None = None
+    """The real instant (Unix seconds) of the newest sample read, when known: the books hold
+    what the engines had served then (`age_seconds` before the read)."""
 
 
 def names(counter: Counter) -> list[str]:
@@ -217,20 +220,23 @@ class PrometheusCounters:
             return None
         if not isinstance(answer, list):
             return None
-        age = self._age(params)
-        if age is not None and at is not None and now is not None:
-            age += max(0.0, now - at)
-        return Round(parse(answer), age_seconds=age, read_at=at)
+        newest = self._newest(params)
+        age = None
+        if newest is not None:
+            reference = now if now is not None else at if at is not None else time.time()
+            age = max(0.0, reference - newest)
+        return Round(parse(answer), age_seconds=age, read_at=at, sampled_at=newest)
 
-    def _age(self, params: dict[str, str]) -> float | None:
-        """How old the newest prompt-counter sample of the deployment is (real seconds) at
-        the instant the round is evaluated at."""
+    def _newest(self, params: dict[str, str]) -> float | None:
+        """The instant (real, Unix seconds) of the deployment's newest prompt-counter sample at
+        the instant the round is evaluated at: the scrape's start, or the instant an exporter
+        stamped on it."""
         pattern = "|".join(re.escape(n) for n in names(Counter.PROMPT))
         matchers = selector("", self.namespace, self.deployment)[1:-1]
-        expr = f'time() - max(timestamp({{__name__=~"{pattern}",{matchers}}}))'
+        expr = f'max(timestamp({{__name__=~"{pattern}",{matchers}}}))'
         try:
             answer = self._client.custom_query(expr, params=params)
-            return max(0.0, float(answer[0]["value"][1]))
+            return float(answer[0]["value"][1])
         except (exceptions.PrometheusApiClientException, OSError, ValueError, KeyError):
             return None
         except (IndexError, TypeError):

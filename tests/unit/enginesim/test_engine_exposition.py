@@ -125,3 +125,19 @@ def test_dcgm_utilisation_is_per_gpu_with_the_node_in_the_host_label(host_label:
 def test_unknown_engines_are_refused() -> None:
     with pytest.raises(ValueError, match="sglang, vllm"):
         exposition.Shape("tgi")
+
+
+def test_the_queue_is_exported_by_kind_of_token() -> None:
+    # Prefill at 200 tokens/s against 2,048 arriving: the rest waits, input with its cached part.
+    state = one_pod("prefill")
+    found = families(exposition.simulator_metrics(state))
+    kind, samples = found["enginesim_waiting_tokens"]
+    by_kind = {labels["token"]: value for _, labels, value in samples}
+    assert kind == "gauge"
+    assert by_kind == {
+        "input": pytest.approx(state.waiting.input),
+        "cached": pytest.approx(state.waiting.cached),
+        "output": pytest.approx(state.waiting.output),
+    }
+    assert by_kind["input"] == pytest.approx(state.backlog_tokens) and by_kind["input"] > 0
+    assert by_kind["cached"] == pytest.approx(by_kind["input"] / 2)

@@ -10,6 +10,7 @@ import pytest
 
 from tokenfleet import clock as clocks
 from tokenfleet.enginesim import demand, fleet, pods
+from tokenfleet.enginesim import queue as queues
 
 START = dt.datetime(2025, 1, 6, tzinfo=dt.UTC)
 SETTINGS = fleet.Settings(capacity={"prefill": 1000.0, "decode": 100.0, "unified": 100.0})
@@ -71,6 +72,7 @@ def test_demand_above_capacity_builds_a_queue_that_drains_when_it_falls() -> Non
     (state,) = sim.states()
     assert state.kv_cache_usage == 1.0
     assert state.backlog_tokens == pytest.approx(5000)
+    assert state.waiting.output == pytest.approx(5000)  # by kind: what decode will still serve
     assert state.queue_requests > 0
     queued_ttft = state.ttft.sum / state.ttft.count
     clock.advance(60)
@@ -79,6 +81,7 @@ def test_demand_above_capacity_builds_a_queue_that_drains_when_it_falls() -> Non
     clock.advance(60)
     sim.advance()
     assert state.backlog_tokens == 0
+    assert state.waiting == queues.Work()
     assert state.queue_requests == 0
     assert queued_ttft > SETTINGS.base_ttft_seconds * 10
 

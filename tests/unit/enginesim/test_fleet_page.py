@@ -38,3 +38,18 @@ def test_pages_merge_into_one_valid_exposition_with_pod_labels() -> None:
     assert len(ttft.samples) == 8
     queue = families["sglang:num_queue_reqs"]
     assert sorted(s.labels["pod"] for s in queue.samples) == ["p1", "p2"]
+
+
+def test_counters_carry_the_instant_the_fleet_was_counted_at_and_nothing_else_does() -> None:
+    pages = [(PAGE.replace("N", "3"), {"pod": "p1"})]
+    merged = server.merge_pages(pages, counters_at=1_796_000_000.25)
+    families = {f.name: f for f in text_string_to_metric_families(merged)}
+    (prompt,) = families["sglang:prompt_tokens"].samples
+    assert prompt.timestamp == 1_796_000_000.25
+    assert prompt.value == 3
+    others = families["sglang:time_to_first_token_seconds"].samples
+    others += families["sglang:num_queue_reqs"].samples
+    assert [s.timestamp for s in others] == [None] * 5
+    # Without an instant, nothing is stamped.
+    plain = {f.name: f for f in text_string_to_metric_families(server.merge_pages(pages))}
+    assert plain["sglang:prompt_tokens"].samples[0].timestamp is None

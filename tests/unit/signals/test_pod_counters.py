@@ -104,21 +104,25 @@ class Answers:
         self.asked.append(query)
         if isinstance(self.answer, Exception):
             raise self.answer
-        if query.startswith("time() - "):
-            return [{"metric": {}, "value": [0, "12.5"]}]  # the newest sample's age
+        if query.startswith("max(timestamp("):
+            return [{"metric": {}, "value": [0, "1000.0"]}]  # the newest sample's instant
         return self.answer
 
 
 def test_a_round_from_prometheus_cannot_tell_which_pods_are_gone() -> None:
     answers = Answers([series("prompt", "10")])
     reader = counters.PrometheusCounters("http://unused", "ns", "dsv3", client=answers)
-    got = reader.read()
+    got = reader.read(at=1010.0, now=1012.5)
     assert got == counters.Round(
-        {KEY: exposition.PodReading(prompt_tokens=10)}, live=None, age_seconds=12.5
+        {KEY: exposition.PodReading(prompt_tokens=10)},
+        live=None,
+        age_seconds=12.5,
+        read_at=1010.0,
+        sampled_at=1000.0,
     )
     assert answers.asked[0] == counters.query("ns", "dsv3")
     assert answers.asked[1] == (
-        'time() - max(timestamp({__name__=~"sglang:prompt_tokens_total|vllm:prompt_tokens_total",'
+        'max(timestamp({__name__=~"sglang:prompt_tokens_total|vllm:prompt_tokens_total",'
         'tokenfleet_io_role!="",namespace="ns",tokenfleet_io_deployment="dsv3"}))'
     )
 
@@ -214,7 +218,7 @@ async def test_the_lookback_spans_twice_the_real_time_since_prometheus_last_answ
     now[0] = 700.0
     answers.answer = []
     await reader.read("http://p", None)  # 690 s since the last answer
-    counter_queries = [q for q in answers.asked if not q.startswith("time() - ")]
+    counter_queries = [q for q in answers.asked if not q.startswith("max(timestamp(")]
     assert [re.findall(r"\[(\d+s)\]", q)[0] for q in counter_queries] == [
         "60s",
         "60s",
