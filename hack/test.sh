@@ -25,5 +25,24 @@ log "dashboards and alert rules match their generators"
 "$venv/bin/tokenfleet" dashboards --check charts/tokenfleet
 
 log "tests"
-"$venv/bin/python" -m pytest tests "$@"
+before="$(spawned_processes)"
+status=0
+"$venv/bin/python" -m pytest tests "$@" || status=$?
+# The suite stops what it started (control plane, Prometheus, engine simulator, routers); what
+# was running before it (a cluster from `make cluster-up`) is left alone. Anything else still
+# running once the stragglers had a few seconds to exit is a leak: named, stopped, and a failure.
+left=""
+for _ in $(seq 15); do
+  left="$(comm -13 <(echo "$before") <(spawned_processes))"
+  [[ -z "$left" ]] && break
+  sleep 1
+done
+if [[ -n "$left" ]]; then
+  log "the tests left processes behind:"
+  for pid in $left; do ps -o pid=,args= -p "$pid" >&2 || true; done
+  # shellcheck disable=SC2086
+  kill $left 2>/dev/null || true
+  status=1
+fi
 log "all done in $((SECONDS - started))s"
+exit "$status"
