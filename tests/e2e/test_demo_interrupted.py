@@ -22,15 +22,16 @@ pytestmark = pytest.mark.integration
 
 NAMESPACE = "tokenfleet-e2e-interrupted"
 POOL = "h800"
-SPAWNED = (
-    "prometheus --|tokenfleet (enginesim|run|demo)|sglang::router|vllm::router"
-    "|kube-apiserver|kube-controller-manager|kube-scheduler|/etcd |kwok"
-)
-"""The kinds of processes the demo may start (hack/lib.sh's `spawned_processes`)."""
 
 
 def spawned() -> set[int]:
-    found = subprocess.run(["pgrep", "-f", SPAWNED], capture_output=True, text=True, check=False)
+    """Processes of the kinds the demo may start, as `make test` counts them (hack/lib.sh)."""
+    found = subprocess.run(
+        ["bash", "-c", f"source {cluster_support.HACK / 'lib.sh'} && spawned_processes"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return {int(pid) for pid in found.stdout.split()}
 
 

@@ -4,9 +4,9 @@ engine-metrics simulator, with the operator's own planner scaling units and its 
 nodes, at the demo's default speed (144x). The live day must keep the simulator's promise: late
 tokens within 0.3 percentage points of `tokenfleet simulate` of the same hours, start and fleet
 (read the way the live loop reads demand at this speed), node-hours within 5%, and the
-operator's books within 0.5% both ways of what the engines served (the trace's tokens, less
-what waits in their queues or was dropped). The report is written; everything
-the demo created is gone afterwards."""
+operator's books within 0.5% both ways of what the engines served (the trace's tokens, plus
+what waited in their queues at the start, less what waits at the end or was dropped). The
+report is written; everything the demo created is gone afterwards."""
 
 from __future__ import annotations
 

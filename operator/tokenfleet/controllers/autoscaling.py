@@ -189,15 +189,11 @@ class Autoscaler:
         """The clock instant the books reach once this step's round is posted: that of the
         newest engine sample read, taken straight from its real instant (not from its age at
         the read, which the step's own duration would put off by seconds x the clock's speed).
-        `now` on a clock that does not run in real time (tests); None without a round."""
-        if readings is None or (readings.age_seconds is None and readings.sampled_at is None):
+        `now` on a clock that does not run in real time (tests); None when the round's source
+        cannot tell when its samples were taken (no round, or the direct scrape)."""
+        if readings is None or readings.sampled_at is None:
             return None
-        if self.ctx.clock.real_seconds(1.0) <= 0:
-            return now
-        if readings.sampled_at is not None:
-            return clocks.clock_instant(self.ctx.clock, readings.sampled_at)
-        age = readings.age_seconds or 0.0
-        return now - dt.timedelta(seconds=age * clocks.speed(self.ctx.clock))
+        return clocks.clock_instant(self.ctx.clock, readings.sampled_at) or now
 
     def _book_late(
         self,

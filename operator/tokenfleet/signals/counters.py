@@ -90,15 +90,12 @@ class Round:
 
     readings: Mapping[snapshot.PodKey, exposition.PodReading]
     live: frozenset[snapshot.PodKey] | None = None
-    age_seconds: float | None = None
-    """Real seconds between the newest sample read and the read: the books hold what the
-    engines had served that long ago (a scrape interval, at most), None when unknown."""
     read_at: float | None = None
     """The real instant (Unix seconds) the counters were read at, when the source can read
     them at a chosen instant again (Prometheus): where a restarted operator's books go on."""
     sampled_at: float | None = None
     """The real instant (Unix seconds) of the newest sample read, when known: the books hold
-    what the engines had served then (`age_seconds` before the read)."""
+    what the engines had served then."""
 
 
 def names(counter: Counter) -> list[str]:
@@ -206,11 +203,10 @@ class PrometheusCounters:
         self,
         lookback_seconds: float = MIN_LOOKBACK_SECONDS,
         at: float | None = None,
-        now: float | None = None,
     ) -> Round | None:
         """One round (blocking), evaluated at the real instant `at` (Prometheus's now when
-        None); its age is counted up to `now` (or `at`). None when Prometheus could not answer
-        (the next round then sees the whole increase, nothing is lost)."""
+        None). None when Prometheus could not answer (the next round then sees the whole
+        increase, nothing is lost)."""
         params: dict[str, str] = {"time": f"{at:.3f}"} if at is not None else {}
         try:
             answer = self._client.custom_query(
@@ -220,12 +216,7 @@ class PrometheusCounters:
             return None
         if not isinstance(answer, list):
             return None
-        newest = self._newest(params)
-        age = None
-        if newest is not None:
-            reference = now if now is not None else at if at is not None else time.time()
-            age = max(0.0, reference - newest)
-        return Round(parse(answer), age_seconds=age, read_at=at, sampled_at=newest)
+        return Round(parse(answer), read_at=at, sampled_at=self._newest(params))
 
     def _newest(self, params: dict[str, str]) -> float | None:
         """The instant (real, Unix seconds) of the deployment's newest prompt-counter sample at
@@ -295,7 +286,7 @@ class Reader:
                 return None
             now = self._epoch()
             found = await asyncio.to_thread(
-                self._counters(url).read, self.lookback(), round(now - SETTLE_SECONDS, 3), now
+                self._counters(url).read, self.lookback(), round(now - SETTLE_SECONDS, 3)
             )
             if found is not None:
                 self._last_read = asked
